@@ -1,0 +1,5 @@
+import sys
+
+from srtod.cli import main
+
+sys.exit(main())

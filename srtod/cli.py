@@ -1,0 +1,45 @@
+"""``python -m srtod <verb>``: every capability the notebooks use, as a command.
+
+Each verb lives in ``srtod/commands/<verb>.py`` and defines ``add_arguments(parser)`` and
+``run(args) -> int``; modules are imported only when their verb runs, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: verb -> one-line help. The module ``srtod.commands.<verb>`` implements it.
+COMMANDS: dict[str, str] = {
+    "generate": "generate the embedded synthetic anti-UAV data set (COCO format)",
+    "convert": "convert VisDrone2019-DET annotations to COCO json",
+    "validate": "check a COCO data set (images, boxes, ids) and write a fix/skip report",
+    "stats": "object-size statistics per split (AI-TOD size buckets)",
+    "train": "train a detector from an srtod/mmdet config (resumes from the last checkpoint)",
+    "evaluate": "evaluate detections (COCO results json) with the AI-TOD/COCO/VisDrone protocol",
+    "predict": "run a trained detector on images and write COCO results json",
+    "benchmark": "parameters, FLOPs and CPU inference time of detectors with and without SR-TOD",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m srtod", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    sub.required = True
+    for verb, help_text in COMMANDS.items():
+        sub.add_parser(verb, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        build_parser().parse_args(argv)  # prints usage / error and exits
+        return 2
+    verb = argv[0]
+    module = importlib.import_module(f"srtod.commands.{verb}")
+    parser = argparse.ArgumentParser(prog=f"python -m srtod {verb}", description=COMMANDS[verb])
+    module.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    return int(module.run(args) or 0)

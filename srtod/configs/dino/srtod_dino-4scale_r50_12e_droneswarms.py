@@ -1,0 +1,7 @@
+# DINO w/ SR-TOD, paper setting (Tab. 1: 35.4 -> 35.6 AP): reconstruction from the finest level
+# (stride 8, three up-stages), DGFE, t = 40/255.
+_base_ = './dino-4scale_r50_12e_droneswarms.py'
+model = dict(
+    type='SRTOD', detector='DINO',
+    srtod=dict(type='SelfReconstruction', in_channels=256, level=0, stride=8,
+               dgfe=dict(type='DGFE', threshold=dict(mode='learnable', init=40 / 255))))

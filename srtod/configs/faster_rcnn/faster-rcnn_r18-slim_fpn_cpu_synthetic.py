@@ -1,0 +1,17 @@
+# Faster R-CNN baseline of the `default` profile: slim ResNet-18 FPN from scratch, anchor scale 2
+# (paper Sec. 4.1, DroneSwarms), fewer RoIs, on the embedded synthetic anti-UAV set.
+_base_ = [
+    'mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../_base_/models/slim.py',
+    '../_base_/datasets/synthetic.py', '../_base_/schedules/cpu.py', '../_base_/runtime.py'
+]
+model = dict(
+    backbone={{_base_.slim_backbone}},
+    neck=dict(in_channels={{_base_.slim_in_channels}}, out_channels=64),
+    rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[2])),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=64),
+        bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=1)),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
+        rcnn=dict(sampler=dict(num=128))),
+    test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=300), rcnn=dict(max_per_img=300)))

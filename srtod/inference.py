@@ -1,0 +1,121 @@
+"""Inference: a trained detector on a data split -> COCO results json (+ SR-TOD maps on request).
+
+Glossary: N images in a batch, H x W the network input, h x w an original image.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from tqdm.auto import tqdm
+
+
+@dataclass
+class Prediction:
+    """Detections of one image in original pixel coordinates, plus its SR-TOD maps if recorded."""
+
+    img_id: int
+    img_path: str
+    bboxes: np.ndarray  # (K, 4) x1, y1, x2, y2
+    scores: np.ndarray  # (K,)
+    labels: np.ndarray  # (K,) contiguous class indices
+    maps: dict[str, np.ndarray] = field(default_factory=dict)  # each (h, w), original size
+
+
+def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str = "cpu"):
+    """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmengine.utils import import_modules_from_strings
+
+    from mmdet.registry import MODELS
+
+    from .engine import allow_mmengine_checkpoints
+
+    allow_mmengine_checkpoints()
+    if cfg.get("custom_imports"):
+        import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope(cfg.get("default_scope", "mmdet"))
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_checkpoint(model, str(checkpoint), map_location=device)
+    return model.to(device).eval()
+
+
+def _original_size_maps(record: dict[str, torch.Tensor], i: int, meta: dict) -> dict[str, np.ndarray]:
+    """Crop one image's maps to its unpadded input and resize to the original image."""
+    h, w = meta["img_shape"]
+    oh, ow = meta["ori_shape"]
+    out = {}
+    for key in ("dmap", "mask", "recon"):
+        if key not in record:
+            continue
+        m = record[key][i : i + 1, :, :h, :w].float()
+        m = F.interpolate(m, size=(oh, ow), mode="bilinear" if key != "mask" else "nearest")
+        out[key] = m[0].permute(1, 2, 0).squeeze(-1).numpy()
+    return out
+
+
+def build_loader(cfg: Config, split: str = "test"):
+    """The ``split`` ('val' or 'test') dataloader of ``cfg``; ``loader.dataset.cat_ids`` maps
+    label indices to the json's category ids."""
+    from mmengine.runner import Runner
+
+    return Runner.build_dataloader(cfg[f"{split}_dataloader"])
+
+
+def iter_predictions(model, loader, *, record_maps: bool = False, limit: int | None = None,
+                     progress: bool = True) -> Iterator[Prediction]:
+    """Run ``model`` over ``loader`` (see :func:`build_loader`), one :class:`Prediction` per image."""
+    from .models import record_intermediates
+
+    total = len(loader.dataset) if limit is None else min(limit, len(loader.dataset))
+    done = 0
+    with tqdm(total=total, desc="predict", disable=not progress, unit="img") as bar:
+        for batch in loader:
+            ctx = record_intermediates(model) if record_maps else nullcontext([])
+            with torch.no_grad(), ctx as records:
+                samples = model.test_step(batch)
+            for i, sample in enumerate(samples):
+                inst = sample.pred_instances
+                meta = sample.metainfo
+                maps = _original_size_maps(records[0], i, meta) if records else {}
+                yield Prediction(img_id=int(meta["img_id"]), img_path=meta["img_path"],
+                                 bboxes=inst.bboxes.numpy(), scores=inst.scores.numpy(),
+                                 labels=inst.labels.numpy(), maps=maps)
+                done += 1
+                bar.update(1)
+                if limit is not None and done >= limit:
+                    return
+
+
+def to_coco_results(predictions: list[Prediction], cat_ids: list[int]) -> list[dict]:
+    """COCO results format: one dict per box, ``bbox`` as x, y, w, h."""
+    results = []
+    for p in predictions:
+        for (x1, y1, x2, y2), score, label in zip(p.bboxes, p.scores, p.labels, strict=True):
+            results.append(dict(image_id=p.img_id, category_id=int(cat_ids[int(label)]),
+                                bbox=[float(x1), float(y1), float(x2 - x1), float(y2 - y1)],
+                                score=float(score)))
+    return results
+
+
+def predict_split(cfg: Config, checkpoint: str | Path, out_json: str | Path, split: str = "test",
+                  *, progress: bool = True) -> Path:
+    """Predict a whole split and write COCO results json; returns its path."""
+    model = build_model(cfg, checkpoint)
+    loader = build_loader(cfg, split)
+    predictions = list(iter_predictions(model, loader, progress=progress))
+    cat_ids = list(loader.dataset.cat_ids)
+    out_json = Path(out_json)
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(to_coco_results(predictions, cat_ids)))
+    return out_json

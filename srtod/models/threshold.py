@@ -1,0 +1,51 @@
+"""Threshold t of the Filtration step, paper Eq. (4), in the variants of Tab. 5.
+
+``D_b = (Sign(D - t) + 1) * 0.5``. Since ``d Sign(x)/dx = 0`` almost everywhere, a threshold that is
+used only through ``Sign`` never receives a gradient: mode ``'learnable'`` (the paper's formula, as
+written) keeps t at its initial value. Mode ``'learnable_ste'`` uses the same hard mask in the forward
+pass and the gradient of the smooth surrogate ``sigmoid((D - t) / temperature)`` in the backward pass
+(a straight-through estimator), so t really learns.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+MODES = ("none", "fixed", "learnable", "learnable_ste")
+
+
+class Threshold(nn.Module):
+    """Binarizes a difference map D (N, 1, H, W) with threshold t.
+
+    Args:
+        mode (str): 'none' (no binarization: D passes unchanged), 'fixed', 'learnable' (paper
+            formula; zero gradient) or 'learnable_ste' (straight-through; t learns).
+        init (float): Initial t, in the units of D (image intensities in [0, 1]; the paper's
+            official values are 40/255 DroneSwarms, 4/255 VisDrone, 3/255 AI-TOD).
+        temperature (float): Width of the surrogate sigmoid of 'learnable_ste'.
+    """
+
+    def __init__(self, mode: str = "learnable", init: float = 40 / 255,
+                 temperature: float = 0.02) -> None:
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"threshold mode must be one of {MODES}, got {mode!r}")
+        self.mode, self.temperature = mode, temperature
+        t = torch.tensor(float(init))
+        if mode in ("learnable", "learnable_ste"):
+            self.t = nn.Parameter(t)
+        else:
+            self.register_buffer("t", t)
+
+    def forward(self, dmap: Tensor) -> Tensor:
+        if self.mode == "none":
+            return dmap
+        hard = (torch.sign(dmap - self.t) + 1) * 0.5
+        if self.mode != "learnable_ste":
+            return hard
+        soft = torch.sigmoid((dmap - self.t) / self.temperature)
+        return hard.detach() + soft - soft.detach()
+
+    def extra_repr(self) -> str:
+        return f"mode={self.mode!r}, t={float(self.t):.4f}"
