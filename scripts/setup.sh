@@ -13,6 +13,7 @@
 #   SRTOD_VENV        venv location                (default: <repo>/.venv)
 #   SRTOD_WHEEL_CACHE where the built mmcv wheel is kept  (default: ~/.cache/srtod/wheels)
 #   PYTHON            interpreter for the venv    (default: python3.11, else python3)
+#   SRTOD_CUDA=1      build mmcv's CUDA ops too (GPU machines with nvcc; default: CPU ops only)
 #   MAX_JOBS          parallel compile jobs for mmcv (default: number of cores)
 set -euo pipefail
 
@@ -49,10 +50,12 @@ TORCH_VERSION="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.sp
 PYTAG="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
 
 # mmcv's compiled ops are tied to the torch ABI: one cache folder per torch version and Python.
+CUDA="${SRTOD_CUDA:-0}"
 WHEEL_DIR="$CACHE/torch-$TORCH_VERSION-$PYTAG"
+if [[ "$CUDA" == 1 ]]; then WHEEL_DIR="$WHEEL_DIR-cuda"; fi
 mkdir -p "$WHEEL_DIR"
 if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
-  log "no cached mmcv $MMCV_VERSION wheel in $WHEEL_DIR: building from source (CPU ops; ~15 min on 2 cores)"
+  log "no cached mmcv $MMCV_VERSION wheel in $WHEEL_DIR: building from source (CUDA ops: $CUDA; ~15 min on 2 cores)"
   BUILD="$(mktemp -d)"
   trap 'rm -rf "$BUILD"' EXIT
   # The build imports torch (no build isolation) and mmcv's setup.py imports pkg_resources,
@@ -65,7 +68,7 @@ if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes -std=c++14/17.
   sed -i -E 's/-std=c\+\+1[47]/-std=c++20/g' "$SRC/setup.py"
   grep -q -- '-std=c++20' "$SRC/setup.py" || { echo "mmcv setup.py patch did not apply" >&2; exit 1; }
-  (cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+  (cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA="$CUDA" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
      "$VENV/bin/python" -m pip wheel -q --no-deps --no-build-isolation -w "$BUILD/dist" .)
   # Publish atomically so an interrupted build never leaves a broken wheel in the cache.
   for whl in "$BUILD"/dist/mmcv-*.whl; do
@@ -78,8 +81,8 @@ log "installing mmcv from $WHEEL_DIR"
 "${PIP[@]}" install -q --no-deps --force-reinstall "$(ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl | head -n1)"
 
 log "installing the pinned stack (requirements/base.txt) and srtod (editable)"
-# torch needs a current setuptools at run time (torch.utils.cpp_extension); restore it after the build.
-"${PIP[@]}" install -q -r "$REPO/requirements/base.txt" "setuptools>=77" -c "$REPO/requirements/torch.txt"
+# base.txt pins the run-time setuptools (torch needs >= 77, mmengine needs pkg_resources).
+"${PIP[@]}" install -q -r "$REPO/requirements/base.txt" -c "$REPO/requirements/torch.txt"
 "${PIP[@]}" install -q --no-deps -e "$REPO"
 
 log "checking the install"

@@ -45,7 +45,7 @@ class Threshold(nn.Module):
         if self.mode != "learnable_ste":
             return hard
         soft = torch.sigmoid((dmap - self.t) / self.temperature)
-        return hard.detach() + soft - soft.detach()
+        return hard.detach() + (soft - soft.detach())  # value: hard; gradient: soft
 
     def extra_repr(self) -> str:
-        return f"mode={self.mode!r}, t={float(self.t):.4f}"
+        return f"mode={self.mode!r}, t={float(self.t.detach()):.4f}"

@@ -2,5 +2,5 @@
 _base_ = './dino-4scale_r18-slim_cpu_synthetic.py'
 model = dict(
     type='SRTOD', detector='DINO',
-    srtod=dict(type='SelfReconstruction', in_channels=64, level=0, stride=8,
+    srtod=dict(type='SelfReconstruction', in_channels=256, level=0, stride=8,
                dgfe=dict(type='DGFE', threshold=dict(mode='learnable', init=40 / 255))))

@@ -6,3 +6,5 @@ slim_backbone = dict(
     style='pytorch', init_cfg=None)
 slim_in_channels = [32, 64, 128, 256]
 slim_channels = 64
+# DETRs take stages C3-C5 only
+slim_backbone_c3c5 = dict(slim_backbone, out_indices=(1, 2, 3))
