@@ -32,11 +32,10 @@ class Prediction:
 
 def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str = "cpu"):
     """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode."""
+    from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmengine.utils import import_modules_from_strings
-
-    from mmdet.registry import MODELS
 
     from .engine import allow_mmengine_checkpoints
 

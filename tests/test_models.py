@@ -4,8 +4,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from srtod.models import (DGFE, ReconstructionHead, SelfReconstruction, Threshold,
-                          difference_map, high_pass, record_intermediates)
+from srtod.models import (
+    DGFE,
+    ReconstructionHead,
+    SelfReconstruction,
+    Threshold,
+    difference_map,
+    high_pass,
+    record_intermediates,
+)
 
 
 @pytest.mark.parametrize("stride,size", [(4, (8, 8)), (4, (13, 21)), (8, (5, 7)), (2, (9, 4))])

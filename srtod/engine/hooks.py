@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from tqdm.auto import tqdm
-
-from mmdet.registry import HOOKS
 
 
 @HOOKS.register_module()

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import functools
 
-from torch import Tensor
-
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType
+from torch import Tensor
 
 from .self_reconstruction import input_to_unit_range
 

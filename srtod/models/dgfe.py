@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
-from torch import Tensor, nn
-
 from mmdet.registry import MODELS
 from mmdet.utils import OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor, nn
 
 from .threshold import Threshold
 

@@ -9,11 +9,10 @@ import contextlib
 from collections.abc import Iterator, Sequence
 
 import torch.nn.functional as F
-from mmengine.model import BaseModule
-from torch import Tensor, nn
-
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor, nn
 
 from .difference_map import difference_map
 from .reconstruction_head import ReconstructionHead

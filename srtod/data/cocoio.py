@@ -1,0 +1,55 @@
+"""Reading and writing COCO json files with error messages that name the file and position."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class DataError(Exception):
+    """Bad input data (file, line or field named in the message); commands print it, no traceback."""
+
+
+def load_json(path: str | Path) -> Any:
+    """Parse a json file; a missing file or a syntax error raises :class:`DataError` with position."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read ({err})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}:{err.lineno}:{err.colno}: invalid JSON: {err.msg}") from None
+
+
+def load_coco(path: str | Path) -> dict[str, Any]:
+    """Load a COCO detection json and check its top-level structure (not its content)."""
+    data = load_json(path)
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: top level must be a JSON object, got {type(data).__name__}")
+    for key in ("images", "annotations", "categories"):
+        if key not in data:
+            raise DataError(f"{path}: missing top-level field '{key}'")
+        if not isinstance(data[key], list):
+            raise DataError(f"{path}: field '{key}' must be a list, got {type(data[key]).__name__}")
+    return data
+
+
+def dump_json(data: Any, path: str | Path, *, indent: int | None = None) -> Path:
+    """Write json deterministically (key order as built, no timestamps); creates parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=indent, ensure_ascii=False, separators=None if indent else (",", ":"))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def xywh_area(bbox: list[float]) -> float:
+    """COCO ``area`` of a box ``[x, y, w, h]`` (the box area, as the issue requires)."""
+    return float(bbox[2]) * float(bbox[3])
