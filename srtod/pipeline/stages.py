@@ -1,0 +1,219 @@
+"""The pipeline's stages as functions: prepare data, train one experiment, evaluate one experiment.
+
+Each notebook in ``notebooks/`` is a thin call to one of these. Paths come from :mod:`srtod.paths`;
+every stage writes small JSON/CSV files that the tables and figures stages read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..paths import PREPARED, RAW_DATA, RESULTS, ROOT, WORK_DIRS
+from .params import Experiment, resolve_experiment
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
+    return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# ----------------------------------------------------------------------------------------- prepare
+def prepare_data(params: dict, out: Path = PREPARED, results: Path = RESULTS / "data") -> dict:
+    """Make ``data/prepared/{images,annotations}`` for the active profile, validated.
+
+    ``synthetic``: generate the embedded data set. A real data set (``data/raw/<name>/``): validate
+    every split; the (fixed) annotations are written to ``data/prepared/annotations`` and
+    ``data/prepared/images`` links to the raw images. Writes the validation report and statistics.
+    """
+    from ..data.stats import object_table, split_stats
+    from ..data.validate import validate_coco
+
+    data = params["active"]["data"]
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    if data["name"] == "synthetic":
+        from ..data.synthetic import generate_dataset
+
+        summary = generate_dataset(out, num_images=data["num_images"], image_size=data["image_size"],
+                                   seed=data["seed"])
+    else:
+        raw = Path(data["root"]) if data.get("root") else RAW_DATA / data["name"]
+        raw = raw if raw.is_absolute() else ROOT / raw
+        missing = [s for s in SPLITS if not (raw / "annotations" / f"{s}.json").is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"data set {data['name']!r}: {raw}/annotations/ lacks {missing}; see "
+                "srtod/data/README.md for the expected layout (VisDrone: `python -m srtod convert`)")
+        (out / "images").symlink_to((raw / "images").resolve(), target_is_directory=True)
+        summary = {"out_dir": str(out), "source": str(raw)}
+    reports = {}
+    for split in SPLITS:
+        ann = out / "annotations" / f"{split}.json"
+        source = ann if data["name"] == "synthetic" else raw / "annotations" / f"{split}.json"
+        fixed = out / "annotations" / f"{split}.fixed.json"
+        report = validate_coco(source, out / "images" / split, out_json=fixed, fix=True,
+                               verbose=False)
+        if fixed.exists():
+            fixed.replace(ann)
+        reports[split] = report.summary() if hasattr(report, "summary") else str(report)
+    files = {s: out / "annotations" / f"{s}.json" for s in SPLITS}
+    stats = split_stats(files)
+    write_json(results / "validation.json", reports)
+    write_json(results / "stats.json", stats)
+    table = object_table(files)
+    table.to_csv(results / "objects.csv", index=False)
+    return {"summary": summary, "stats": stats, "validation": reports}
+
+
+# ------------------------------------------------------------------------------------------- train
+def experiment_config(params: dict, exp: Experiment):
+    """The mmengine config of ``exp`` under the active profile (data set, root, size, options)."""
+    from ..config import load_config
+
+    data = params["active"]["data"]
+    return load_config(exp.config, dataset=data["name"], data_root=PREPARED,
+                       image_size=data.get("image_size"), options=exp.options)
+
+
+def read_curves(work_dir: Path) -> pd.DataFrame:
+    """Training curves from mmengine's ``vis_data/scalars.json`` files (resumed runs merged)."""
+    rows = []
+    for path in sorted(work_dir.glob("*/vis_data/scalars.json")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rows.append(json.loads(line))
+    if not rows:
+        return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
+    df = pd.DataFrame(rows)
+    df = df[df["step"].notna()].rename(columns={"step": "iter"})
+    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr") or c.startswith("loss")
+             or c in ("srtod_t", "acc")]]
+    return df.drop_duplicates("iter", keep="last").sort_values("iter").reset_index(drop=True)
+
+
+def final_threshold(checkpoint: Path) -> float | None:
+    """The DGFE threshold t stored in a checkpoint (None without DGFE)."""
+    import torch
+
+    from ..engine import allow_mmengine_checkpoints
+
+    allow_mmengine_checkpoints()
+    state = torch.load(checkpoint, map_location="cpu")["state_dict"]
+    t = state.get("srtod.dgfe.threshold.t")
+    return None if t is None else float(t)
+
+
+def train_experiment(params: dict, name: str, threads: int = 2) -> dict:
+    """Train experiment ``name`` (or record why it is skipped); returns its summary."""
+    import torch
+
+    from ..train import train
+
+    exp = resolve_experiment(params, name)
+    out = RESULTS / "train" / name
+    summary: dict[str, Any] = {"experiment": name, "detector": exp.detector, "config": exp.config,
+                               "options": exp.options, "seed": exp.seed, "srtod": exp.srtod,
+                               "profile": params["profile"], "enabled": exp.enabled}
+    if not exp.enabled:
+        summary["skipped"] = f"not run in profile {params['profile']!r}"
+        write_json(out / "summary.json", summary)
+        pd.DataFrame(columns=["iter"]).to_csv(out / "curves.csv", index=False)
+        return summary
+    torch.set_num_threads(threads)
+    cfg = experiment_config(params, exp)
+    start = time.perf_counter()
+    result = train(cfg, WORK_DIRS / name)
+    curves = read_curves(result.work_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    curves.to_csv(out / "curves.csv", index=False)
+    summary.update(checkpoint=str(result.checkpoint.relative_to(WORK_DIRS.parent)),
+                   resumed_from=str(result.resumed_from) if result.resumed_from else None,
+                   train_seconds=round(time.perf_counter() - start, 1),
+                   iterations=int(curves["iter"].max()) if len(curves) else 0,
+                   final_t=final_threshold(result.checkpoint))
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+# ---------------------------------------------------------------------------------------- evaluate
+def _coverage_inputs(predictions, gt_by_image: dict[int, np.ndarray]):
+    masks = [p.maps["mask"] > 0.5 for p in predictions]
+    boxes = [gt_by_image.get(p.img_id, np.zeros((0, 4))) for p in predictions]
+    return masks, boxes
+
+
+def _gt_boxes(ann_file: Path) -> dict[int, np.ndarray]:
+    """Non-crowd ground-truth boxes (x, y, w, h) per image id."""
+    data = json.loads(ann_file.read_text())
+    boxes: dict[int, list] = {}
+    for ann in data["annotations"]:
+        if not ann.get("iscrowd", 0):
+            boxes.setdefault(ann["image_id"], []).append(ann["bbox"])
+    return {k: np.asarray(v, dtype=float).reshape(-1, 4) for k, v in boxes.items()}
+
+
+def evaluate_experiment(params: dict, name: str, split: str = "test", threads: int = 2) -> dict:
+    """Predict ``split`` with the trained experiment, evaluate (AI-TOD protocol), and for SR-TOD
+    models measure the difference-map coverage per size bucket. Returns the metrics dict."""
+    import torch
+
+    from ..evaluation import coverage_table, difference_map_coverage, evaluate_coco, pr_curves
+    from ..inference import build_loader, build_model, iter_predictions, to_coco_results
+
+    exp = resolve_experiment(params, name)
+    out = RESULTS / "eval" / name
+    train_summary = json.loads((RESULTS / "train" / name / "summary.json").read_text())
+    record: dict[str, Any] = {"experiment": name, "detector": exp.detector, "srtod": exp.srtod,
+                              "seed": exp.seed, "enabled": exp.enabled,
+                              "profile": params["profile"]}
+    if not exp.enabled:
+        record["skipped"] = train_summary.get("skipped", "not trained")
+        write_json(out / "metrics.json", record)
+        pd.DataFrame(columns=["bucket", "recall", "precision_50", "precision_50_95"]).to_csv(
+            out / "pr.csv", index=False)
+        return record
+    torch.set_num_threads(threads)
+    cfg = experiment_config(params, exp)
+    model = build_model(cfg, WORK_DIRS.parent / train_summary["checkpoint"])
+    loader = build_loader(cfg, split)
+    start = time.perf_counter()
+    predictions = list(iter_predictions(model, loader, record_maps=exp.srtod))
+    seconds = time.perf_counter() - start
+    ann_file = PREPARED / "annotations" / f"{split}.json"
+    detections = to_coco_results(predictions, list(loader.dataset.cat_ids))
+    write_json(out / "detections.json", detections)
+    result = evaluate_coco(ann_file, detections, protocol="aitod")
+    pr_curves(result).to_csv(out / "pr.csv", index=False)
+    record.update(metrics=result["metrics"], per_class=result.get("per_class"),
+                  images=len(predictions), seconds_per_image=round(seconds / max(len(predictions), 1), 4),
+                  final_t=train_summary.get("final_t"))
+    if exp.srtod and predictions and "mask" in predictions[0].maps:
+        masks, boxes = _coverage_inputs(predictions, _gt_boxes(ann_file))
+        coverage = difference_map_coverage(masks, boxes)
+        coverage_table(coverage).assign(experiment=name).to_csv(out / "coverage.csv", index=False)
+        record["coverage"] = coverage
+    write_json(out / "metrics.json", record)
+    return record
