@@ -71,13 +71,13 @@ class SelfReconstruction(BaseModule):
             target: I_o, the network input as RGB in [0, 1], (N, 3, H, W).
 
         Returns:
-            The L levels with level ``self.level`` replaced, and a dict with ``recon`` I_r
-            (N, 3, H, W), ``dmap`` D (N, 1, H, W) and, with DGFE, ``mask`` (N, 1, H, W),
-            ``mask_level`` and ``feat`` (the enhanced level).
+            The L levels with level ``self.level`` replaced, and a dict with ``level`` the original
+            level, ``recon`` I_r (N, 3, H, W), ``dmap`` D (N, 1, H, W) and, with DGFE, ``mask``
+            (N, 1, H, W), ``mask_level`` and ``feat`` (the enhanced level).
         """
         feat = feats[self.level]
         recon = align_to(self.recon_head(feat), target.shape[-2:])
-        out = dict(recon=recon, dmap=difference_map(recon, target, **self.diff_map))
+        out = dict(level=feat, recon=recon, dmap=difference_map(recon, target, **self.diff_map))
         if self.dgfe is not None:
             out.update(self.dgfe(feat, out["dmap"]))
             feats = (*feats[: self.level], out["feat"], *feats[self.level + 1:])

@@ -21,6 +21,8 @@ from .params import Experiment, resolve_experiment
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
+COVERAGE_COLUMNS = {"touched_share": "touched", "mean_covered_share": "covered",
+                    "background_share": "background"}
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -134,15 +136,20 @@ def train_experiment(params: dict, name: str, threads: int = 2) -> dict:
 
     exp = resolve_experiment(params, name)
     out = RESULTS / "train" / name
+    if out.exists():
+        shutil.rmtree(out)
     summary: dict[str, Any] = {"experiment": name, "detector": exp.detector, "config": exp.config,
                                "options": exp.options, "seed": exp.seed, "srtod": exp.srtod,
                                "profile": params["profile"], "enabled": exp.enabled}
     if not exp.enabled:
         summary["skipped"] = f"not run in profile {params['profile']!r}"
+        (WORK_DIRS / name).mkdir(parents=True, exist_ok=True)
+        (WORK_DIRS / name / "SKIPPED").write_text(summary["skipped"] + "\n")
         write_json(out / "summary.json", summary)
         pd.DataFrame(columns=["iter"]).to_csv(out / "curves.csv", index=False)
         return summary
     torch.set_num_threads(threads)
+    (WORK_DIRS / name / "SKIPPED").unlink(missing_ok=True)
     cfg = experiment_config(params, exp)
     start = time.perf_counter()
     result = train(cfg, WORK_DIRS / name)
@@ -185,6 +192,8 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
 
     exp = resolve_experiment(params, name)
     out = RESULTS / "eval" / name
+    if out.exists():
+        shutil.rmtree(out)
     train_summary = json.loads((RESULTS / "train" / name / "summary.json").read_text())
     record: dict[str, Any] = {"experiment": name, "detector": exp.detector, "srtod": exp.srtod,
                               "seed": exp.seed, "enabled": exp.enabled,
@@ -192,8 +201,6 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     if not exp.enabled:
         record["skipped"] = train_summary.get("skipped", "not trained")
         write_json(out / "metrics.json", record)
-        pd.DataFrame(columns=["bucket", "recall", "precision_50", "precision_50_95"]).to_csv(
-            out / "pr.csv", index=False)
         return record
     torch.set_num_threads(threads)
     cfg = experiment_config(params, exp)
@@ -213,7 +220,8 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     if exp.srtod and predictions and "mask" in predictions[0].maps:
         masks, boxes = _coverage_inputs(predictions, _gt_boxes(ann_file))
         coverage = difference_map_coverage(masks, boxes)
-        coverage_table(coverage).assign(experiment=name).to_csv(out / "coverage.csv", index=False)
+        table = coverage_table(coverage).reset_index().rename(columns=COVERAGE_COLUMNS)
+        table.assign(experiment=name).to_csv(out / "coverage.csv", index=False)
         record["coverage"] = coverage
     write_json(out / "metrics.json", record)
     return record

@@ -165,4 +165,16 @@ def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES) -> d
             headline[row["experiment"]] = {m: round(float(row[m]), 2) for m in TAB1_METRICS
                                            if row[m] is not None and not pd.isna(row[m])}
     (out / "headline.json").write_text(json.dumps(headline, indent=2) + "\n")
+    every = {}
+    for name in params["experiments"]:
+        record = load_record(name, results)
+        if record.get("enabled"):
+            every[name] = {k: round(v, 2) for k, v in record["metrics"].items()
+                           if isinstance(v, (int, float)) and not math.isnan(v)}
+            if record.get("final_t") is not None:
+                every[name]["final_t"] = round(record["final_t"], 5)
+    (out / "all_metrics.json").write_text(json.dumps(every, indent=2) + "\n")
+    cost = results / "cost" / "cost.md"
+    if cost.is_file():
+        (out / "cost.md").write_text(cost.read_text())
     return tables

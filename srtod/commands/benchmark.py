@@ -1,0 +1,67 @@
+"""``python -m srtod benchmark``: parameters, FLOPs and CPU time of detectors with and without SR-TOD.
+
+    python -m srtod benchmark [--configs A B ...] [--size H W] [--repeats N] [--out cost.json]
+
+``--configs`` takes baseline / SR-TOD config pairs (paths or names under ``srtod/configs``); a
+config given alone is paired with its sibling (``x.py`` <-> ``srtod_x.py``). Default: the slim
+Faster R-CNN pair. Weights are random (no checkpoint, nothing downloaded); FLOPs follow
+:mod:`srtod.cost` (1 multiply-add = 2 FLOPs, conv/linear/matmul only).
+"""
+
+from __future__ import annotations
+
+import os
+
+# OpenMP threads that spin while waiting make multi-threaded timings meaningless on a shared CPU
+# (x50 slower); must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--configs", nargs="+", default=None,
+                        help="baseline/SR-TOD config pairs (default: the slim Faster R-CNN pair)")
+    parser.add_argument("--size", nargs=2, type=int, default=(256, 256), metavar=("H", "W"),
+                        help="input image size (default: 256 256)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs, median (default: 5)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default: 1)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    parser.add_argument("--cfg-options", nargs="+", default=None, metavar="KEY=VALUE",
+                        help="config overrides for every model, e.g. model.backbone.init_cfg=None")
+    parser.add_argument("--out", default=None, help="write the table and raw figures as json")
+
+
+def _parse_options(items: list[str] | None) -> dict | None:
+    if not items:
+        return None
+    from mmengine.config import DictAction
+
+    ns = argparse.Namespace()
+    DictAction(option_strings=["--cfg-options"], dest="options")(None, ns, items)
+    return ns.options
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from srtod.cost import cost_table, default_pairs, pair_configs
+
+    try:
+        pairs = pair_configs(args.configs) if args.configs else default_pairs()
+    except FileNotFoundError as exc:
+        print(f"error: {exc}")
+        return 2
+    raw: list = []
+    size = tuple(args.size)
+    table = cost_table(pairs, size, repeats=args.repeats, warmup=args.warmup,
+                       threads=args.threads, options=_parse_options(args.cfg_options), raw=raw)
+    print(table.to_markdown(index=False, floatfmt=".3g"))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(dict(size=list(size), table=table.to_dict(orient="records"),
+                                       models=raw), indent=1))
+        print(f"cost: {out}")
+    return 0

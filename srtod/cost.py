@@ -1,0 +1,304 @@
+"""Computational cost of SR-TOD: parameters, FLOPs and CPU inference time.
+
+FLOP convention (used everywhere here): **1 multiply-add = 2 FLOPs**, counted for convolutions,
+transposed convolutions, linear layers and matrix products only (``torch.utils.flop_counter``,
+the convention of fvcore-style "GFLOPs" tables with the factor 2). Biases, activations,
+normalization, pooling, resizing and other element-wise work are *not* in ``flops``; a transposed
+convolution costs ``2 x Cin x Cout x k^2`` per **input** pixel (every input pixel scatters one
+k x k x Cout patch), i.e. ``k^2 / s^2`` taps per output pixel. With this convention the paper's
+reconstruction head (C=256 from P2, 800x1344) is 461.7 GFLOPs and a ResNet-50 backbone at the same
+size 175.2 GFLOPs. :func:`head_cost` also reports ``flops_elementwise`` separately (1 FLOP per
+output element of point-wise ops, 1 per input element of reductions, ``2.5 N log2 N`` per real
+FFT of N points), which is where the difference-map and DGFE variants differ.
+
+Glossary: C channels of the FPN level, s its stride, H x W the network input, h x w = H/s x W/s.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import FlopCounterMode
+
+#: difference-map kinds and DGFE fusions of :func:`head_cost` (None = "RH only", no DGFE)
+DIFF_MAPS = ("pixel", "highfreq")
+FUSIONS = ("attention", "multiply", "concat", None)
+
+_FFT_OPS = {"_fft_r2c": 2.5, "_fft_c2r": 2.5, "_fft_c2c": 5.0}
+
+
+class ElementwiseCounter(TorchDispatchMode):
+    """Counts the work :class:`FlopCounterMode` leaves out: 1 FLOP per output element of every
+    point-wise op, 1 per input element of every reduction, ``2.5 N log2 N`` per real FFT
+    (``5 N log2 N`` complex) of N points. Copies, views and resizes count 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        name = func.overloadpacket.__name__
+        tags = func.tags
+        if name in _FFT_OPS:
+            signal = args[0] if name != "_fft_c2r" else out
+            n = math.prod(signal.shape[d] for d in args[1])
+            self.total += int(_FFT_OPS[name] * signal.numel() * math.log2(max(n, 2)))
+        elif torch.Tag.reduction in tags and isinstance(args[0], torch.Tensor):
+            self.total += args[0].numel()
+        elif torch.Tag.pointwise in tags:
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            self.total += sum(o.numel() for o in outs if isinstance(o, torch.Tensor))
+        return out
+
+
+def count_flops(fn: Callable[..., Any], *args: Any, elementwise: bool = False,
+                **kwargs: Any) -> tuple[int, int, Any]:
+    """``(flops, elementwise_flops, result)`` of ``fn(*args, **kwargs)`` under no_grad, in the
+    module's convention (``elementwise_flops`` is 0 unless ``elementwise``). Works on 'meta'
+    tensors for pure-PyTorch code, so large inputs cost nothing to analyse."""
+    counter = ElementwiseCounter() if elementwise else None
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        if counter is None:
+            result = fn(*args, **kwargs)
+        else:
+            with counter:
+                result = fn(*args, **kwargs)
+    return fc.get_total_flops(), (counter.total if counter else 0), result
+
+
+def num_params(module: nn.Module | None) -> int:
+    """Number of parameter elements of ``module`` (0 for None)."""
+    return 0 if module is None else sum(p.numel() for p in module.parameters())
+
+
+def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
+              fusion: str | None = "attention", diff_map: str = "pixel", cutoff: float = 0.1,
+              threshold: dict | None = None, reduction: int = 16,
+              resize_mode: str = "nearest") -> dict[str, Any]:
+    """Parameters and FLOPs of the SR-TOD block alone on one level of an ``image_hw`` input.
+
+    The block is the reconstruction head (RH) on the (1, C, H/s, W/s) level, the difference map
+    (``diff_map`` 'pixel' = PD, Eq. 3, or 'highfreq' = HFD) against the (1, 3, H, W) input, and DGFE
+    with ``fusion`` 'attention' (EA, the paper's), 'multiply' (EM), 'concat', or None (RH only).
+    Analysed on 'meta' tensors (no computation). Sides not divisible by ``s`` are rounded up, as
+    the FPN does.
+
+    Returns a dict with the settings, ``params`` / ``flops`` / ``flops_elementwise`` of the whole
+    block and per part (``*_recon_head``, ``*_diff_map``, ``*_dgfe``) and ``gflops``; see the
+    module docstring for the convention.
+    """
+    from .models.dgfe import DGFE
+    from .models.difference_map import difference_map
+    from .models.reconstruction_head import ReconstructionHead
+    from .models.self_reconstruction import align_to
+
+    if diff_map not in DIFF_MAPS:
+        raise ValueError(f"diff_map must be one of {DIFF_MAPS}, got {diff_map!r}")
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+    height, width = map(int, image_hw)
+    level_hw = (math.ceil(height / stride), math.ceil(width / stride))
+    rh = ReconstructionHead(in_channels, stride=stride).to("meta").eval()
+    dgfe = None
+    if fusion is not None:
+        dgfe = DGFE(in_channels, reduction=reduction, threshold=threshold, fusion=fusion,
+                    resize_mode=resize_mode).to("meta").eval()
+    feat = torch.zeros(1, in_channels, *level_hw, device="meta")
+    target = torch.zeros(1, 3, height, width, device="meta")
+
+    f_rh, e_rh, recon = count_flops(lambda x: align_to(rh(x), (height, width)), feat,
+                                    elementwise=True)
+    f_dm, e_dm, dmap = count_flops(difference_map, recon, target, kind=diff_map, cutoff=cutoff,
+                                   elementwise=True)
+    f_dg, e_dg = 0, 0
+    if dgfe is not None:
+        f_dg, e_dg, _ = count_flops(dgfe, feat, dmap, elementwise=True)
+    out: dict[str, Any] = dict(
+        in_channels=in_channels, stride=stride, image_hw=[height, width],
+        level_hw=list(level_hw), fusion=fusion, diff_map=diff_map,
+        params_recon_head=num_params(rh), params_diff_map=0, params_dgfe=num_params(dgfe),
+        flops_recon_head=f_rh, flops_diff_map=f_dm, flops_dgfe=f_dg,
+        flops_elementwise_recon_head=e_rh, flops_elementwise_diff_map=e_dm,
+        flops_elementwise_dgfe=e_dg)
+    out["params"] = out["params_recon_head"] + out["params_dgfe"]
+    out["flops"] = f_rh + f_dm + f_dg
+    out["flops_elementwise"] = e_rh + e_dm + e_dg
+    out["gflops"] = out["flops"] / 1e9
+    return out
+
+
+def _as_config(cfg: Any, options: dict | None = None):
+    """A Config from a Config, or a path / name under ``srtod/configs`` (see load_config)."""
+    from mmengine.config import Config
+
+    from .config import load_config
+
+    if isinstance(cfg, Config):
+        if options:
+            cfg = cfg.copy()
+            cfg.merge_from_dict(dict(options))
+        return cfg
+    return load_config(cfg, options=options)
+
+
+def fake_batch(image_hw: tuple[int, int], seed: int = 0) -> dict:
+    """A packed batch of one deterministic random uint8 image (3, H, W), as PackDetInputs makes."""
+    from mmdet.structures import DetDataSample
+
+    h, w = map(int, image_hw)
+    gen = torch.Generator().manual_seed(seed)
+    img = torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
+    sample = DetDataSample(metainfo=dict(img_id=0, img_path="", img_shape=(h, w),
+                                         ori_shape=(h, w), pad_shape=(h, w),
+                                         scale_factor=(1.0, 1.0), flip=False))
+    return dict(inputs=[img], data_samples=[sample])
+
+
+def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warmup: int = 1,
+                  threads: int = 2, options: dict | None = None, seed: int = 0) -> dict[str, Any]:
+    """Parameters, FLOPs and CPU inference time of the detector of ``cfg`` on one image.
+
+    Args:
+        cfg: a Config, or a config path / name under ``srtod/configs``.
+        image_hw: (H, W) of the network input (padded by the data preprocessor as usual).
+        repeats: timed runs; the reported ``time_ms`` is their median.
+        warmup: untimed runs before.
+        threads: ``torch.set_num_threads`` during the measurement (restored after).
+        options: dotted-key overrides for the config.
+        seed: seed of the weights (random, PyTorch default init) and of the random image.
+
+    Returns:
+        ``params`` (all), ``params_srtod`` (names starting with 'srtod.'), ``flops`` of one
+        ``model._forward`` (raw head outputs, no post-processing; ``flops_scope='_forward'``) or,
+        if that cannot be run/counted, of backbone+neck+srtod (``flops_scope='extract_feat'``),
+        ``flops_feat`` (backbone+neck+srtod, always), ``time_ms`` (median of
+        ``model.test_step`` on the packed batch, preprocessing and post-processing included),
+        ``times_ms`` (all runs) and the settings. Custom mmcv ops (RoIAlign, NMS, deformable
+        attention) count 0 FLOPs.
+
+    On a shared CPU set ``OMP_WAIT_POLICY=PASSIVE`` before torch is imported (the CLI and
+    ``benchmarks/bench_cost.py`` do): spinning OpenMP threads can make ``threads > 1`` timings
+    tens of times slower than one thread.
+    """
+    from .inference import build_model
+
+    cfg = _as_config(cfg, options)
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        torch.manual_seed(seed)
+        model = build_model(cfg)
+        params = num_params(model)
+        params_srtod = sum(p.numel() for n, p in model.named_parameters()
+                           if n.startswith("srtod."))
+        batch = fake_batch(image_hw, seed)
+        with torch.no_grad():
+            data = model.data_preprocessor(batch, False)
+        inputs, samples = data["inputs"], data["data_samples"]
+        flops_feat, _, _ = count_flops(model.extract_feat, inputs)
+        scope, error = "_forward", None
+        try:
+            flops, _, _ = count_flops(model._forward, inputs, samples)
+        except Exception as exc:  # noqa: BLE001 - any failure: fall back to the features
+            flops, scope, error = flops_feat, "extract_feat", f"{type(exc).__name__}: {exc}"
+        times = []
+        with torch.no_grad():
+            for i in range(warmup + repeats):
+                t0 = time.perf_counter()
+                model.test_step(batch)
+                if i >= warmup:
+                    times.append((time.perf_counter() - t0) * 1e3)
+    finally:
+        torch.set_num_threads(old_threads)
+    model_cfg = cfg.model
+    detector = model_cfg.get("detector", model_cfg.get("type"))
+    return dict(detector=str(detector), srtod="srtod" in model_cfg, image_hw=list(image_hw),
+                input_hw=list(inputs.shape[-2:]), params=params, params_srtod=params_srtod,
+                flops=flops, gflops=flops / 1e9, flops_scope=scope, flops_error=error,
+                flops_feat=flops_feat, gflops_feat=flops_feat / 1e9,
+                time_ms=statistics.median(times), times_ms=times, repeats=repeats,
+                warmup=warmup, threads=threads,
+                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
+
+
+def cost_table(pairs: Sequence[tuple[str, Any, Any]], image_hw: tuple[int, int], *,
+               repeats: int = 5, warmup: int = 1, threads: int = 2, options: dict | None = None,
+               raw: list | None = None):
+    """One row per ``(name, baseline_cfg, srtod_cfg)``: params (M), GFLOPs and time (ms) of the
+    baseline and of SR-TOD and the ratios SR-TOD / baseline (pandas DataFrame).
+
+    GFLOPs of both use the same ``flops_scope``: '_forward' if both could be counted, otherwise
+    'extract_feat' (backbone+neck+srtod). ``raw``, if given, receives the two
+    :func:`detector_cost` dicts of every pair.
+    """
+    import pandas as pd
+
+    rows = []
+    for name, base_cfg, srtod_cfg in pairs:
+        kw = dict(repeats=repeats, warmup=warmup, threads=threads, options=options)
+        base = detector_cost(base_cfg, image_hw, **kw)
+        sr = detector_cost(srtod_cfg, image_hw, **kw)
+        if raw is not None:
+            raw.append(dict(name=name, baseline=base, srtod=sr))
+        full = base["flops_scope"] == sr["flops_scope"] == "_forward"
+        key = "gflops" if full else "gflops_feat"
+        rows.append(dict(
+            detector=name, size=f"{image_hw[0]}x{image_hw[1]}",
+            flops_scope="_forward" if full else "extract_feat",
+            params_base_M=base["params"] / 1e6, params_srtod_M=sr["params"] / 1e6,
+            params_ratio=sr["params"] / base["params"],
+            srtod_block_params_M=sr["params_srtod"] / 1e6,
+            gflops_base=base[key], gflops_srtod=sr[key], gflops_ratio=sr[key] / base[key],
+            time_ms_base=base["time_ms"], time_ms_srtod=sr["time_ms"],
+            time_ratio=sr["time_ms"] / base["time_ms"]))
+    return pd.DataFrame(rows)
+
+
+def default_pairs() -> list[tuple[str, str, str]]:
+    """The slim Faster R-CNN pair (the CLI's default)."""
+    return [("faster-rcnn_r18-slim",
+             "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
+             "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py")]
+
+
+def pair_configs(configs: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Group config paths into ``(name, baseline, srtod)`` pairs.
+
+    A baseline followed by its SR-TOD variant (basename ``srtod_`` + baseline's) forms a pair; a
+    baseline alone is paired with the sibling ``srtod_<basename>``; an SR-TOD config alone with
+    the sibling without the prefix.
+    """
+    from .config import resolve_config
+
+    pairs, items, i = [], list(configs), 0
+    while i < len(items):
+        path = resolve_config(items[i])
+        nxt = resolve_config(items[i + 1]) if i + 1 < len(items) else None
+        if path.name.startswith("srtod_"):
+            base, sr = path.with_name(path.name[len("srtod_"):]), path
+            i += 1
+        elif nxt is not None and nxt.name == "srtod_" + path.name:
+            base, sr = path, nxt
+            i += 2
+        else:
+            base, sr = path, path.with_name("srtod_" + path.name)
+            i += 1
+        for p in (base, sr):
+            if not Path(p).is_file():
+                raise FileNotFoundError(f"no partner config {p} for {items[i - 1]}")
+        pairs.append((base.stem.split("_cpu")[0].split("_fpn")[0], str(base), str(sr)))
+    return pairs
+
+
+__all__ = ["ElementwiseCounter", "count_flops", "cost_table", "default_pairs", "detector_cost",
+           "fake_batch", "head_cost", "num_params", "pair_configs"]

@@ -1,0 +1,25 @@
+"""Plotting for SR-TOD experiments: pure functions from arrays / DataFrames to matplotlib
+Figures (paper Fig. 1, 3, 4 analogs and result statistics), plus :func:`save` to write PNGs."""
+
+from ._common import save
+from .maps import choose_zoom, plot_difference_maps, plot_feature_comparison, plot_pd_vs_hfd
+from .plots import (
+    plot_coverage,
+    plot_pr_curves,
+    plot_seed_spread,
+    plot_size_histogram,
+    plot_training_curves,
+)
+
+__all__ = [
+    "choose_zoom",
+    "plot_coverage",
+    "plot_difference_maps",
+    "plot_feature_comparison",
+    "plot_pd_vs_hfd",
+    "plot_pr_curves",
+    "plot_seed_spread",
+    "plot_size_histogram",
+    "plot_training_curves",
+    "save",
+]
