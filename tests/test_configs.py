@@ -2,8 +2,8 @@
 
 import pytest
 import torch
-from conftest import make_batch
 
+from conftest import make_batch
 from srtod.config import list_configs, load_config
 
 CONFIGS = list_configs()
@@ -16,7 +16,6 @@ def _build(cfg):
 
 
 def test_config_list_covers_every_detector_and_variant():
-    names = " ".join(CONFIGS)
     for det in ("faster-rcnn", "cascade-rcnn", "retinanet", "dino"):
         for prefix in ("", "srtod_"):
             for setting in ("r18-slim", "r50"):
@@ -56,6 +55,7 @@ def test_config_trains_one_step_and_predicts(config):
         assert inst.bboxes.ndim == 2 and inst.bboxes.shape[1] == 4
         assert len(inst.scores) == len(inst.labels) == len(inst.bboxes)
         assert (inst.labels == 0).all()  # one class
+        assert (inst.bboxes[:, 0::2] <= w + 1e-3).all() and (inst.bboxes[:, 1::2] <= h + 1e-3).all()
 
 
 def test_srtod_state_dict_extends_the_baseline():

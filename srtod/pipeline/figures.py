@@ -95,9 +95,17 @@ def _scaled_crop(feat: np.ndarray, shape: tuple[int, int], box) -> np.ndarray:
 
 def make_figures(params: dict, out: Path = FIGURES) -> list[Path]:
     """Write every figure the active profile can make; returns their paths."""
-    from ..viz import (choose_zoom, plot_coverage, plot_difference_maps, plot_feature_comparison,
-                       plot_pd_vs_hfd, plot_pr_curves, plot_seed_spread, plot_training_curves,
-                       save)
+    from ..viz import (
+        choose_zoom,
+        plot_coverage,
+        plot_difference_maps,
+        plot_feature_comparison,
+        plot_pd_vs_hfd,
+        plot_pr_curves,
+        plot_seed_spread,
+        plot_training_curves,
+        save,
+    )
     from .tables import seed_table
 
     out.mkdir(parents=True, exist_ok=True)
