@@ -1,7 +1,7 @@
 # srtod: every entry point a user needs. `make setup` is idempotent (seconds when nothing changed).
 VENV ?= .venv
 BIN := $(VENV)/bin
-PROFILE ?= default
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup repro test test-fast lint lab clean-venv
 

@@ -10,3 +10,4 @@ import tempfile
 
 os.environ.setdefault("SRTOD_WORKSPACE", tempfile.mkdtemp(prefix="srtod-test-"))
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see srtod/__init__.py

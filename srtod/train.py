@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,10 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
     if progress:
         hooks = [h for h in cfg.get("custom_hooks", []) if h.get("type") != "ProgressBarHook"]
         cfg.custom_hooks = [*hooks, dict(type="ProgressBarHook")]
+    # mmengine keeps one Visualizer per name per process: a unique name sends this run's scalars
+    # to this work_dir even when several runs share a process (tests, notebooks).
+    if cfg.get("visualizer"):
+        cfg.visualizer = dict(cfg.visualizer, name=f"visualizer-{uuid.uuid4().hex[:12]}")
     if resume_from:
         log.info("resuming %s from %s", work_dir, resume_from)
     runner = Runner.from_cfg(cfg)

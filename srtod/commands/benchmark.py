@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     size = tuple(args.size)
     table = cost_table(pairs, size, repeats=args.repeats, warmup=args.warmup,
                        threads=args.threads, options=_parse_options(args.cfg_options), raw=raw)
-    print(table.to_markdown(index=False, floatfmt=".3g"))
+    print(table.to_markdown(index=False, floatfmt=".5g"))
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -110,9 +110,11 @@ def read_curves(work_dir: Path) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
     df = pd.DataFrame(rows)
-    df = df[df["step"].notna()].rename(columns={"step": "iter"})
-    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr") or c.startswith("loss")
-             or c in ("srtod_t", "acc")]]
+    if "loss" not in df or "iter" not in df:
+        return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
+    df = df[df["loss"].notna()]  # training rows (validation rows carry metrics, no loss)
+    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr", "srtod_t", "acc")
+             or c.startswith("loss")]]
     return df.drop_duplicates("iter", keep="last").sort_values("iter").reset_index(drop=True)
 
 
