@@ -10,7 +10,8 @@ setup:
 
 ## Reproduce the paper's tables and figures on the embedded data set (params.yaml: profile)
 repro: setup
-	$(BIN)/dvc repro
+	@mkdir -p data/raw  # data.dvc tracks it; empty unless you add a real data set
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 ## The test suite, notebooks included (each on its `smoke` parameters)
 test: setup

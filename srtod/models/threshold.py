@@ -35,8 +35,8 @@ class Threshold(nn.Module):
         t = torch.tensor(float(init))
         if mode in ("learnable", "learnable_ste"):
             self.t = nn.Parameter(t)
-        else:
-            self.register_buffer("t", t)
+        else:  # 'none' keeps no threshold at all (nothing in the state dict)
+            self.register_buffer("t", t if mode == "fixed" else None)
 
     def forward(self, dmap: Tensor) -> Tensor:
         if self.mode == "none":
@@ -48,4 +48,5 @@ class Threshold(nn.Module):
         return hard.detach() + (soft - soft.detach())  # value: hard; gradient: soft
 
     def extra_repr(self) -> str:
-        return f"mode={self.mode!r}, t={float(self.t.detach()):.4f}"
+        t = "none" if self.t is None else f"{float(self.t.detach()):.4f}"
+        return f"mode={self.mode!r}, t={t}"

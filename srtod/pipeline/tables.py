@@ -140,8 +140,10 @@ def to_markdown(df: pd.DataFrame, title: str) -> str:
         cells = []
         for c in cols:
             v = row[c]
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
                 cells.append(_fmt(float(v)) if c != "final t" else f"{v:.4f}")
+            elif isinstance(v, float):
+                cells.append("-")
             else:
                 cells.append("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
         lines.append("| " + " | ".join(cells) + " |")
@@ -161,7 +163,7 @@ def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES) -> d
         (out / f"{key}.md").write_text(to_markdown(df, TITLES[key]))
     headline = {}
     for _, row in tables["table1"].iterrows():
-        if row["experiment"] and row.get("AP") is not None and not pd.isna(row.get("AP")):
+        if isinstance(row["experiment"], str) and not pd.isna(row.get("AP")):
             headline[row["experiment"]] = {m: round(float(row[m]), 2) for m in TAB1_METRICS
                                            if row[m] is not None and not pd.isna(row[m])}
     (out / "headline.json").write_text(json.dumps(headline, indent=2) + "\n")

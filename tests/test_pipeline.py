@@ -1,0 +1,130 @@
+"""The pipeline: params resolution, tables against hand-made results, and the whole DVC pipeline
+on the `smoke` profile in a temporary clone."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from srtod.paths import ROOT
+from srtod.pipeline.params import load_params, resolve_experiment
+from srtod.pipeline.tables import table1, to_markdown, write_tables
+
+
+@pytest.fixture
+def params():
+    return load_params(profile="default")
+
+
+def test_experiments_resolve_through_base_chains(params):
+    rh = resolve_experiment(params, "rh_only")
+    assert rh.config.endswith("srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py")
+    assert rh.options["model.srtod.dgfe"] is None and rh.srtod and rh.enabled
+    seed = resolve_experiment(params, "rh_only_s1")
+    assert seed.seed == 1 and seed.options["randomness.seed"] == 1
+    assert seed.options["model.srtod.dgfe"] is None
+    assert resolve_experiment(params, "faster_rcnn").srtod is False
+    train = params["active"]["train"]
+    assert rh.options["train_cfg.max_epochs"] == train["max_epochs"]
+    assert not resolve_experiment(params, "dino").enabled  # DETRs stay in smoke and paper
+    paper = load_params(profile="paper")
+    assert resolve_experiment(paper, "rh_only").config.startswith("cascade_rcnn/srtod_")
+    assert "train_cfg.max_epochs" not in resolve_experiment(paper, "rh_only").options
+    with pytest.raises(KeyError, match="nope"):
+        resolve_experiment(params, "nope")
+
+
+def test_bad_params_name_the_file_and_key(tmp_path):
+    path = tmp_path / "params.yaml"
+    data = yaml.safe_load((ROOT / "params.yaml").read_text())
+    data["profile"] = "huge"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValueError, match=r"params.yaml: profile 'huge'"):
+        load_params(path)
+    data["profile"] = "smoke"
+    data["profiles"]["smoke"]["run"].append("typo_exp")
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValueError, match="typo_exp"):
+        load_params(path)
+
+
+def _record(tmp, name, ap, enabled=True, seed=0):
+    path = tmp / "eval" / name / "metrics.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metrics = {m: ap + i for i, m in enumerate(("AP", "AP50", "AP75", "APvt", "APt", "APs"))}
+    record = {"experiment": name, "enabled": enabled, "seed": seed}
+    record.update(metrics=metrics) if enabled else record.update(skipped="not run in profile")
+    path.write_text(json.dumps(record))
+
+
+def test_tables_from_results(params, tmp_path):
+    _record(tmp_path, "faster_rcnn", 10.0)
+    _record(tmp_path, "faster_rcnn_srtod", 12.5)
+    _record(tmp_path, "dino", 0, enabled=False)
+    for i, (b, s) in enumerate([(9.0, 12.0), (11.0, 13.0)], start=1):
+        _record(tmp_path, f"faster_rcnn_s{i}", b, seed=i)
+        _record(tmp_path, f"faster_rcnn_srtod_s{i}", s, seed=i)
+    t1 = table1(params, tmp_path).set_index("method")
+    assert t1.loc["Faster R-CNN", "AP"] == 10.0 and t1.loc["Faster R-CNN w/ SR-TOD", "AP"] == 12.5
+    improvement = t1.iloc[list(t1.index).index("Faster R-CNN w/ SR-TOD") + 1]
+    assert improvement["AP"] == pytest.approx(2.5) and improvement["paper AP"] == pytest.approx(1.3)
+    assert t1.loc["DINO", "note"] == "not run in profile" and np.isnan(t1.loc["DINO", "AP"])
+    tables = write_tables(params, tmp_path, tmp_path / "tables")
+    seeds = tables["seeds"].set_index(["experiment", "metric"])
+    assert seeds.loc[("faster_rcnn_srtod", "AP"), "mean"] == pytest.approx(np.mean([12.5, 12, 13]))
+    assert seeds.loc[("faster_rcnn", "AP"), "std"] == pytest.approx(np.std([10, 9, 11], ddof=1))
+    assert seeds.loc[("faster_rcnn", "AP"), "count"] == 3
+    md = (tmp_path / "tables" / "table1.md").read_text()
+    assert "| Faster R-CNN w/ SR-TOD | 12.5 | 36.3 |" in md
+    headline = json.loads((tmp_path / "tables" / "headline.json").read_text())
+    assert headline == {"faster_rcnn": pytest.approx({"AP": 10, "AP50": 11, "AP75": 12,
+                                                      "APvt": 13, "APt": 14, "APs": 15}),
+                        "faster_rcnn_srtod": pytest.approx({"AP": 12.5, "AP50": 13.5,
+                                                            "AP75": 14.5, "APvt": 15.5,
+                                                            "APt": 16.5, "APs": 17.5})}
+    assert "nan" not in to_markdown(t1.reset_index(), "t")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
+    """`dvc repro` on the smoke profile in a fresh copy of the repository, then a no-op repro."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split()
+    clone = tmp_path / "clone"
+    for f in files:
+        if (ROOT / f).is_file():
+            (clone / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, clone / f)
+    params = yaml.safe_load((clone / "params.yaml").read_text())
+    params["profile"] = "smoke"
+    (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (clone / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    env.pop("SRTOD_WORKSPACE", None)  # the clone's own data/, results/, work_dirs/
+
+    def run(*cmd):
+        return subprocess.run(cmd, cwd=clone, env=env, check=True, capture_output=True, text=True)
+
+    run("git", "init", "-q")
+    run("git", "add", "-A")
+    run("git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "clone")
+    run(sys.executable, "-m", "dvc", "repro")
+    results = clone / "results"
+    for path in ("tables/table1.md", "tables/headline.json", "figures/training_curves.png",
+                 "figures/fig1_difference_map_0.png", "cost/cost.md", "data/stats.json",
+                 "eval/faster_rcnn_srtod/metrics.json", "notebooks/06_figures.ipynb"):
+        assert (results / path).is_file(), path
+    start = time.perf_counter()
+    again = run(sys.executable, "-m", "dvc", "repro")
+    assert "Data and pipelines are up to date" in again.stdout
+    assert time.perf_counter() - start < 60
+    shown = run(sys.executable, "-m", "dvc", "metrics", "show", "--json")
+    assert "faster_rcnn_srtod" in shown.stdout
