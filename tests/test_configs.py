@@ -94,3 +94,21 @@ def test_dataset_switch_sets_classes_anchor_and_threshold():
     assert cfg.model.bbox_head.anchor_generator.octave_base_scale == 4
     with pytest.raises(FileNotFoundError, match="available"):
         load_config("faster_rcnn/nope.py")
+
+
+def test_difference_maps_read_out_at_inference_without_second_pass():
+    from srtod.models import record_intermediates
+
+    model = _build(load_config("faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"))
+    model.eval()
+    calls = []
+    model.srtod.recon_head.register_forward_hook(lambda *a: calls.append(1))
+    data = model.data_preprocessor(make_batch(sizes=((128, 128), (128, 96))), False)
+    with torch.no_grad(), record_intermediates(model) as records:
+        results = model.predict(data["inputs"], data["data_samples"])
+    assert len(calls) == 1 and len(records) == 1 and len(results) == 2
+    rec = records[0]
+    n, _, h, w = data["inputs"].shape
+    assert rec["recon"].shape == (n, 3, h, w) and rec["dmap"].shape == (n, 1, h, w)
+    assert set(rec["mask"].unique().tolist()) <= {0.0, 0.5, 1.0}
+    assert rec["feat"].shape == rec["level"].shape == (n, 64, h // 4, w // 4)

@@ -128,3 +128,28 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
     assert time.perf_counter() - start < 60
     shown = run(sys.executable, "-m", "dvc", "metrics", "show", "--json")
     assert "faster_rcnn_srtod" in shown.stdout
+
+
+def test_prepare_real_dataset_layout_validates_and_fixes(tmp_path, params):
+    """A real data set under data/raw/<name>/ is validated; bad boxes are fixed, not lost silently."""
+    from srtod.data.synthetic import generate_dataset
+    from srtod.pipeline.stages import prepare_data
+
+    raw = tmp_path / "raw" / "droneswarms"
+    generate_dataset(raw, num_images={"train": 3, "val": 2, "test": 2}, image_size=64, seed=1,
+                     progress=False)
+    ann = raw / "annotations" / "train.json"
+    data = json.loads(ann.read_text())
+    data["annotations"][0]["bbox"][2] = 0.0  # a degenerate box
+    ann.write_text(json.dumps(data))
+    params["active"]["data"] = {"name": "droneswarms", "root": str(raw)}
+    out = tmp_path / "prepared"
+    result = prepare_data(params, out=out, results=tmp_path / "results")
+    assert (out / "images").is_symlink() and (out / "images" / "train").is_dir()
+    fixed = json.loads((out / "annotations" / "train.json").read_text())
+    assert len(fixed["annotations"]) == len(data["annotations"]) - 1
+    assert "train" in result["validation"] and (tmp_path / "results" / "validation.json").is_file()
+    assert result["stats"]["test"]["images"] == 2
+    params["active"]["data"] = {"name": "aitod", "root": str(tmp_path / "missing")}
+    with pytest.raises(FileNotFoundError, match="README"):
+        prepare_data(params, out=tmp_path / "p2", results=tmp_path / "r2")

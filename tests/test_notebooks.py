@@ -1,0 +1,46 @@
+"""Source notebooks are committed clean, parameterised for papermill, and thin."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from srtod.paths import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_every_dvc_stage_has_its_notebook():
+    dvc = (ROOT / "dvc.yaml").read_text()
+    assert len(NOTEBOOKS) == 6
+    for nb in NOTEBOOKS:
+        assert f"notebooks/{nb.name}" in dvc
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_clean_and_parameterised(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert not any(c.get("outputs") or c.get("execution_count") for c in code)
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and 'profile = "smoke"' in "".join(tagged[0]["source"])
+    assert nb["cells"][0]["cell_type"] == "markdown"  # says what the stage does
+    assert sum(len("".join(c["source"]).splitlines()) for c in code) < 40  # logic lives in srtod/
+
+
+def test_nbstripout_keeps_the_parameters_tag(tmp_path):
+    exe = Path(sys.executable).parent / "nbstripout"
+    if not exe.exists():
+        pytest.skip("nbstripout not installed")
+    nb = json.loads(NOTEBOOKS[1].read_text())
+    nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["x\n"]}]
+    nb["cells"][1]["execution_count"] = 3
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    subprocess.run([str(exe), "--keep-id", str(path)], check=True)
+    stripped = json.loads(path.read_text())
+    cell = stripped["cells"][1]
+    assert cell["outputs"] == [] and cell["execution_count"] is None
+    assert "parameters" in cell["metadata"]["tags"]
