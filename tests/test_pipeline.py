@@ -153,3 +153,19 @@ def test_prepare_real_dataset_layout_validates_and_fixes(tmp_path, params):
     params["active"]["data"] = {"name": "aitod", "root": str(tmp_path / "missing")}
     with pytest.raises(FileNotFoundError, match="README"):
         prepare_data(params, out=tmp_path / "p2", results=tmp_path / "r2")
+
+
+def test_main_table_follows_the_data_set(params, tmp_path):
+    _record(tmp_path, "faster_rcnn", 1.0)
+    params["active"]["data"] = {"name": "visdrone"}
+    tables = write_tables(params, tmp_path, tmp_path / "tables")
+    assert "table2" in tables and "table1" not in tables
+    t2 = tables["table2"].set_index("method")
+    assert t2.loc["Faster R-CNN", "paper AP"] == 23.9 and pd_isna(t2.loc["RetinaNet", "paper AP"])
+    assert "VisDrone" in (tmp_path / "tables" / "table2.md").read_text()
+
+
+def pd_isna(value):
+    import pandas as pd
+
+    return pd.isna(value)
