@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import uuid
@@ -23,6 +24,14 @@ class TrainResult:
     resumed_from: Path | None
 
 
+def code_fingerprint() -> str:
+    """A hash of the SR-TOD model code: a run made with other model code starts over too."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "models").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _last_checkpoint(work_dir: Path) -> Path | None:
     marker = work_dir / "last_checkpoint"
     if not marker.is_file():
@@ -33,8 +42,8 @@ def _last_checkpoint(work_dir: Path) -> Path | None:
 
 def prepare_work_dir(cfg: Config, work_dir: Path) -> Path | None:
     """Make ``work_dir`` ready for ``cfg``: keep it (and return the checkpoint to resume from) when
-    it was made by the same config, otherwise empty it so training starts over."""
-    fingerprint = config_fingerprint(cfg)
+    it was made by the same config and model code, otherwise empty it so training starts over."""
+    fingerprint = config_fingerprint(cfg) + code_fingerprint()
     stamp = work_dir / FINGERPRINT_FILE
     if work_dir.exists() and (not stamp.is_file() or stamp.read_text().strip() != fingerprint):
         if any(work_dir.iterdir()):

@@ -80,7 +80,8 @@ def prepare_data(params: dict, out: Path = PREPARED, results: Path = RESULTS / "
                                verbose=False)
         if fixed.exists():
             fixed.replace(ann)
-        reports[split] = report.summary() if hasattr(report, "summary") else str(report)
+        reports[split] = report.to_dict()
+        print(report.summary(max_lines=5))
     files = {s: out / "annotations" / f"{s}.json" for s in SPLITS}
     stats = split_stats(files)
     write_json(results / "validation.json", reports)

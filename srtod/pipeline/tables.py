@@ -153,7 +153,7 @@ def seed_table(params: dict, results: Path = RESULTS,
 
 def to_markdown(df: pd.DataFrame, title: str) -> str:
     """A markdown table with one-decimal numbers and '-' for missing values."""
-    cols = [c for c in df.columns if c != "experiment"]
+    cols = [c for c in df.columns if c != "experiment" or "method" not in df.columns]
     lines = [f"### {title}", "", "| " + " | ".join(cols) + " |",
              "|" + "|".join(" --- " for _ in cols) + "|"]
     for _, row in df.iterrows():
