@@ -175,6 +175,24 @@ def _object_colour(rng: np.random.Generator, local: np.ndarray, dark: bool,
     return np.clip((local + (255 - local) * c) * tint, 0, 255).astype(np.float32)
 
 
+def _place_and_draw(img: np.ndarray, placer: _Placer, sprite: Sprite, rng: np.random.Generator,
+                    cfg: SyntheticConfig, dark_p: float,
+                    low_contrast_p: float | None) -> tuple[int, int, int, int] | None:
+    """Place ``sprite`` without overlap, colour it against its local background and draw it;
+    returns its tight box (x, y, w, h), or None when it fits nowhere. ``low_contrast_p=None``
+    never draws low contrast (and consumes no random number for it)."""
+    box = _tight_box(sprite.alpha, cfg.box_alpha)
+    pos = placer.place(sprite, box) if box is not None else None
+    if pos is None:
+        return None
+    x0, y0 = pos
+    local = _local_mean(img, x0, y0, sprite.alpha.shape[0])
+    dark = rng.random() < dark_p
+    low_contrast = low_contrast_p is not None and rng.random() < low_contrast_p
+    _composite(img, sprite, x0, y0, _object_colour(rng, local, dark, low_contrast))
+    return (x0 + box[0], y0 + box[1], box[2], box[3])
+
+
 def render_sample(seed: int, split: str, index: int, image_size: tuple[int, int] = (512, 512),
                   config: SyntheticConfig | None = None, *, encode: bool = True,
                   keep_layers: bool = False) -> Sample:
@@ -196,17 +214,11 @@ def render_sample(seed: int, split: str, index: int, image_size: tuple[int, int]
         size = min(_sample_size(rng, cfg), 0.5 * min(h, w))
         model = swarm_model if swarm_model is not None and rng.random() < 0.85 else None
         sprite = drone_sprite(rng, size, model)
-        box = _tight_box(sprite.alpha, cfg.box_alpha)
-        pos = placer.place(sprite, box) if box is not None else None
-        if pos is None:
-            continue
-        x0, y0 = pos
-        local = _local_mean(img, x0, y0, sprite.alpha.shape[0])
-        colour = _object_colour(rng, local, rng.random() < cfg.dark_fraction,
-                                rng.random() < cfg.low_contrast_fraction)
-        _composite(img, sprite, x0, y0, colour)
-        boxes.append((x0 + box[0], y0 + box[1], box[2], box[3]))
-        models.append(sprite.kind)
+        drawn = _place_and_draw(img, placer, sprite, rng, cfg, cfg.dark_fraction,
+                                cfg.low_contrast_fraction)
+        if drawn is not None:
+            boxes.append(drawn)
+            models.append(sprite.kind)
 
     area_scale = h * w / 512**2
     distractors: list[tuple[str, tuple[int, int, int, int]]] = []
@@ -215,14 +227,9 @@ def render_sample(seed: int, split: str, index: int, image_size: tuple[int, int]
     for kind in ["bird"] * n_birds + ["speck"] * n_specks:
         sprite = (bird_sprite(rng, float(rng.uniform(3, 18))) if kind == "bird"
                   else speck_sprite(rng))
-        box = _tight_box(sprite.alpha, cfg.box_alpha)
-        pos = placer.place(sprite, box) if box is not None else None
-        if pos is None:
-            continue
-        x0, y0 = pos
-        local = _local_mean(img, x0, y0, sprite.alpha.shape[0])
-        _composite(img, sprite, x0, y0, _object_colour(rng, local, rng.random() < 0.8, False))
-        distractors.append((kind, (x0 + box[0], y0 + box[1], box[2], box[3])))
+        drawn = _place_and_draw(img, placer, sprite, rng, cfg, 0.8, None)
+        if drawn is not None:
+            distractors.append((kind, drawn))
 
     clean = bg.apply_atmosphere(img, scene)
     out = bg.add_sensor_noise(rng, clean, scene.noise_std)
