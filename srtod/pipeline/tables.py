@@ -55,6 +55,7 @@ TITLES = {
     "table5": "Tab. 5: threshold filtration",
     "table6": "Tab. 6: feature enhancement",
     "table7": "Tab. 7: pixel (PD) vs high-frequency (HFD) difference map",
+    "seeds": "Baseline vs SR-TOD and RH vs RH + DGFE over seeds (mean, std, runs)",
 }
 
 
@@ -177,7 +178,6 @@ def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES) -> d
     long, summary = seed_table(params, results)
     tables["seeds"] = summary
     long.to_csv(out / "seeds_runs.csv", index=False)
-    TITLES["seeds"] = "Baseline vs SR-TOD and RH vs RH + DGFE over seeds (mean, std, runs)"
     for key, df in tables.items():
         df.to_csv(out / f"{key}.csv", index=False)
         (out / f"{key}.md").write_text(to_markdown(df, TITLES[key]))
