@@ -192,7 +192,8 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
     """
     from .inference import build_model
 
-    cfg = _as_config(cfg, options)
+    # cost needs no pretrained weights: random initialisation, nothing downloaded
+    cfg = _as_config(cfg, {"model.backbone.init_cfg": None, **(options or {})})
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

@@ -31,7 +31,12 @@ class Prediction:
 
 
 def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str = "cpu"):
-    """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode."""
+    """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode.
+
+    Without a checkpoint the model is initialised by its ``init_weights`` (its ``init_cfg``, e.g. a
+    pretrained backbone): some mmdet modules (DINO's level embeddings) allocate parameters with
+    ``torch.empty`` and only ``init_weights`` gives them values.
+    """
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
@@ -44,7 +49,9 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str =
         import_modules_from_strings(**cfg.custom_imports)
     init_default_scope(cfg.get("default_scope", "mmdet"))
     model = MODELS.build(cfg.model)
-    if checkpoint is not None:
+    if checkpoint is None:
+        model.init_weights()
+    else:
         load_checkpoint(model, str(checkpoint), map_location=device)
     return model.to(device).eval()
 
