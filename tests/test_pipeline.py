@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -122,10 +121,8 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
                  "figures/fig1_difference_map_0.png", "cost/cost.md", "data/stats.json",
                  "eval/faster_rcnn_srtod/metrics.json", "notebooks/06_figures.ipynb"):
         assert (results / path).is_file(), path
-    start = time.perf_counter()
-    again = run(sys.executable, "-m", "dvc", "repro")
+    again = run(sys.executable, "-m", "dvc", "repro")  # nothing changed: nothing runs
     assert "Data and pipelines are up to date" in again.stdout
-    assert time.perf_counter() - start < 60
     shown = run(sys.executable, "-m", "dvc", "metrics", "show", "--json")
     assert "faster_rcnn_srtod" in shown.stdout
 
