@@ -121,6 +121,9 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
                  "figures/fig1_difference_map_0.png", "cost/cost.md", "data/stats.json",
                  "eval/faster_rcnn_srtod/metrics.json", "notebooks/06_figures.ipynb"):
         assert (results / path).is_file(), path
+    # coverage is measured for binary difference maps only: not for the unbinarized D of 'w/o T'
+    assert (results / "eval/thr_fixed/coverage.csv").is_file()
+    assert not (results / "eval/thr_none/coverage.csv").exists()
     again = run(sys.executable, "-m", "dvc", "repro")  # nothing changed: nothing runs
     assert "Data and pipelines are up to date" in again.stdout
     shown = run(sys.executable, "-m", "dvc", "metrics", "show", "--json")

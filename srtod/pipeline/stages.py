@@ -220,7 +220,11 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     record.update(metrics=result["metrics"], per_class=result.get("per_class"),
                   images=len(predictions), seconds_per_image=round(seconds / max(len(predictions), 1), 4),
                   final_t=train_summary.get("final_t"))
-    if exp.srtod and predictions and "mask" in predictions[0].maps:
+    threshold = getattr(getattr(getattr(model, "srtod", None), "dgfe", None), "threshold", None)
+    if threshold is not None and threshold.mode == "none":
+        # D enters DGFE unbinarized: there is no binary map whose coverage could be measured
+        record["coverage"] = None
+    elif exp.srtod and predictions and "mask" in predictions[0].maps:
         masks, boxes = _coverage_inputs(predictions, _gt_boxes(ann_file))
         coverage = difference_map_coverage(masks, boxes)
         table = coverage_table(coverage).reset_index().rename(columns=COVERAGE_COLUMNS)
