@@ -31,7 +31,7 @@ PAPER_TAB3 = {
     "Faster R-CNN": ((11.7, 27.4, 8.2, 0.0, 8.6, 23.7), (20.6, 49.8, 13.2, 7.1, 21.3, 26.3)),
     "Cascade R-CNN": ((14.0, 31.2, 10.7, 0.1, 10.3, 26.2), (21.9, 50.6, 15.6, 9.6, 22.4, 26.7)),
 }
-#: data set -> (table key, paper values) of the main results table
+#: data set -> (table key, paper values) of the main results table; any other set: Tab. 1
 MAIN_TABLE = {"visdrone": ("table2", PAPER_TAB2), "aitod": ("table3", PAPER_TAB3)}
 TAB1_METRICS = ("AP", "AP50", "AP75", "APvt", "APt", "APs")
 ABLATION_METRICS = ("AP", "AP50", "APvt", "APt", "APs")
@@ -84,15 +84,16 @@ def _row(label: str, record: dict, metrics, paper) -> dict:
     return row
 
 
-def main_table_key(params: dict) -> str:
-    """'table1' (DroneSwarms and the synthetic set), 'table2' (VisDrone) or 'table3' (AI-TOD)."""
-    return MAIN_TABLE.get(params["active"]["data"]["name"], ("table1", None))[0]
+def main_table(params: dict) -> tuple[str, dict]:
+    """The main results table's key and paper values for the active data set: 'table1'
+    (DroneSwarms and the synthetic set), 'table2' (VisDrone) or 'table3' (AI-TOD)."""
+    return MAIN_TABLE.get(params["active"]["data"]["name"], ("table1", PAPER_TAB1))
 
 
 def table1(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     """Tab. 1 analog (Tab. 2 / 3 on VisDrone / AI-TOD): each detector's baseline, w/ SR-TOD and
     the improvement row, beside the paper's values for that data set."""
-    paper_values = MAIN_TABLE.get(params["active"]["data"]["name"], (None, PAPER_TAB1))[1]
+    paper_values = main_table(params)[1]
     rows = []
     by_detector: dict[str, dict[bool, str]] = {}
     for name, spec in params["experiments"].items():
@@ -163,10 +164,10 @@ def to_markdown(df: pd.DataFrame, title: str) -> str:
             v = row[c]
             if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
                 cells.append(_fmt(float(v)) if c != "final t" else f"{v:.4f}")
-            elif isinstance(v, float):
+            elif isinstance(v, float):  # NaN: no value
                 cells.append("-")
             else:
-                cells.append("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+                cells.append("" if v is None else str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -174,7 +175,8 @@ def to_markdown(df: pd.DataFrame, title: str) -> str:
 def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES) -> dict[str, pd.DataFrame]:
     """Write every table as markdown and CSV, plus ``headline.json`` (DVC metrics)."""
     out.mkdir(parents=True, exist_ok=True)
-    tables = {main_table_key(params): table1(params, results), **ablation_tables(params, results)}
+    main_key = main_table(params)[0]
+    tables = {main_key: table1(params, results), **ablation_tables(params, results)}
     long, summary = seed_table(params, results)
     tables["seeds"] = summary
     long.to_csv(out / "seeds_runs.csv", index=False)
@@ -182,7 +184,7 @@ def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES) -> d
         df.to_csv(out / f"{key}.csv", index=False)
         (out / f"{key}.md").write_text(to_markdown(df, TITLES[key]))
     headline = {}
-    for _, row in tables[main_table_key(params)].iterrows():
+    for _, row in tables[main_key].iterrows():
         if isinstance(row["experiment"], str) and not pd.isna(row.get("AP")):
             headline[row["experiment"]] = {m: round(float(row[m]), 2) for m in TAB1_METRICS
                                            if row[m] is not None and not pd.isna(row[m])}
