@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "evaluate detections (COCO results json) with the AI-TOD/COCO/VisDrone protocol",
     "predict": "run a trained detector on images and write COCO results json",
     "benchmark": "parameters, FLOPs and CPU inference time of detectors with and without SR-TOD",
+    "pipeline": "one stage of the DVC pipeline (prepare/train/evaluate/tables/figures) or publish",
 }
 
 

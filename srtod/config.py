@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,25 @@ def switch_dataset(cfg: Config, name: str) -> None:
         srtod.dgfe.setdefault("threshold", {})["init"] = info.threshold
 
 
+def stretch_schedule(cfg: Config, old_epochs: int) -> None:
+    """Make the by-epoch LR schedulers follow ``train_cfg.max_epochs`` after it changed from
+    ``old_epochs``: a scheduler that ended at ``old_epochs`` now ends at the new value, and its
+    ``begin`` and ``milestones`` scale by the same factor (a cosine keeps decaying to the last
+    epoch; a step schedule's 16/19 of 20 become 24/29 of 30). Iteration-based warm-ups are kept."""
+    new_epochs = cfg.get("train_cfg", {}).get("max_epochs")
+    if not new_epochs or not old_epochs or new_epochs == old_epochs:
+        return
+    factor = new_epochs / old_epochs
+    schedulers = cfg.get("param_scheduler") or []
+    for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if not sched.get("by_epoch", True) or sched.get("end") != old_epochs:
+            continue
+        sched["end"] = new_epochs
+        sched["begin"] = math.floor(sched.get("begin", 0) * factor + 0.5)
+        if "milestones" in sched:
+            sched["milestones"] = [math.floor(m * factor + 0.5) for m in sched["milestones"]]
+
+
 def load_config(config: str | Path, *, dataset: str | None = None,
                 data_root: str | Path | None = None, image_size: int | None = None,
                 work_dir: str | Path | None = None, options: Mapping[str, Any] | None = None) -> Config:
@@ -116,7 +136,8 @@ def load_config(config: str | Path, *, dataset: str | None = None,
         data_root: folder with ``images/`` and ``annotations/`` for the chosen data set.
         image_size: the (longer) side images are resized to; None keeps the config's.
         work_dir: where checkpoints and logs go.
-        options: dotted-key overrides, as ``--cfg-options`` (e.g. ``{'model.srtod.dgfe': None}``).
+        options: dotted-key overrides, as ``--cfg-options`` (e.g. ``{'model.srtod.dgfe': None}``);
+            a new ``train_cfg.max_epochs`` stretches the LR schedule (:func:`stretch_schedule`).
     """
     cfg = Config.fromfile(resolve_config(config))
     if dataset is not None:
@@ -126,7 +147,9 @@ def load_config(config: str | Path, *, dataset: str | None = None,
     if image_size is not None:
         set_image_scale(cfg, image_size)
     if options:
+        old_epochs = cfg.get("train_cfg", {}).get("max_epochs")
         cfg.merge_from_dict(dict(options))
+        stretch_schedule(cfg, old_epochs)
     if work_dir is not None:
         cfg.work_dir = str(work_dir)
     return cfg

@@ -1,5 +1,6 @@
 """Every config loads and builds; every detector, baseline and SR-TOD, trains a step and predicts."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -115,3 +116,46 @@ def test_difference_maps_read_out_at_inference_without_second_pass():
     assert rec["recon"].shape == (n, 3, h, w) and rec["dmap"].shape == (n, 1, h, w)
     assert set(rec["mask"].unique().tolist()) <= {0.0, 0.5, 1.0}
     assert rec["feat"].shape == rec["level"].shape == (n, 64, h // 4, w // 4)
+
+
+@pytest.mark.parametrize("config, epochs, expected", [
+    # the CPU cosine ends at the last trained epoch, whatever max_epochs is
+    ("faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py", 30,
+     {"CosineAnnealingLR": dict(begin=0, end=30)}),
+    ("faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py", 3,
+     {"CosineAnnealingLR": dict(begin=0, end=3)}),
+    # the paper's step schedule keeps its shape: decay at 16 and 19 of 20 -> 24 and 29 of 30
+    ("faster_rcnn/faster-rcnn_r50_fpn_20e_droneswarms.py", 30,
+     {"MultiStepLR": dict(begin=0, end=30, milestones=[24, 29])}),
+])
+def test_lr_schedule_follows_max_epochs(config, epochs, expected):
+    from srtod.config import load_config
+
+    cfg = load_config(config, options={"train_cfg.max_epochs": epochs})
+    assert cfg.train_cfg.max_epochs == epochs
+    by_type = {s["type"]: s for s in cfg.param_scheduler}
+    for kind, values in expected.items():
+        assert {k: by_type[kind][k] for k in values} == values
+    assert by_type["LinearLR"]["by_epoch"] is False and by_type["LinearLR"]["end"] in (100, 500)
+
+
+def test_cosine_reaches_its_floor_at_the_last_iteration():
+    """The built mmengine cosine scheduler, stepped as the runner does: at the last of 3 epochs x
+    5 iterations the rate is next to its floor (5% of the peak), not halfway down a 12-epoch decay."""
+    from mmengine.optim.scheduler import CosineAnnealingLR
+
+    cfg = load_config("faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
+                      options={"train_cfg.max_epochs": 3})
+    spec = dict(next(s for s in cfg.param_scheduler if s["type"] == "CosineAnnealingLR"))
+    for key in ("type", "convert_to_iter_based", "by_epoch"):
+        spec.pop(key)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01)
+    sched = CosineAnnealingLR.build_iter_from_epoch(opt, epoch_length=5, **spec)
+    lrs = []
+    for _ in range(15):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    floor = 0.05 * 0.01
+    assert lrs[-1] == pytest.approx(floor + (0.01 - floor) * (1 + np.cos(np.pi * 14 / 15)) / 2)
+    assert lrs[-1] < 0.07 * 0.01 and lrs == sorted(lrs, reverse=True)

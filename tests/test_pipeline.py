@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from srtod.paths import ROOT
-from srtod.pipeline.params import load_params, resolve_experiment
+from srtod.pipeline.params import load_params, profile_runs, resolve_experiment
 from srtod.pipeline.tables import table1, to_markdown, write_tables
 
 
@@ -23,21 +23,45 @@ def params():
 
 
 def test_experiments_resolve_through_base_chains(params):
-    rh = resolve_experiment(params, "rh_only")
+    full = load_params(profile="full")
+    rh = resolve_experiment(full, "rh_only")
     assert rh.config.endswith("srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py")
     assert rh.options["model.srtod.dgfe"] is None and rh.srtod and rh.enabled
-    seed = resolve_experiment(params, "rh_only_s1")
-    assert seed.seed == 1 and seed.options["randomness.seed"] == 1
-    assert seed.options["model.srtod.dgfe"] is None
+    seed = resolve_experiment(full, "rh_only_s2")  # <experiment>_s<k>: the experiment at seed k
+    assert seed.seed == 2 and seed.options["randomness.seed"] == 2 and seed.group == "rh_only"
+    assert seed.options["model.srtod.dgfe"] is None and seed.enabled
+    assert not resolve_experiment(full, "rh_only_s3").enabled  # the profile runs 3 seeds: 0-2
     assert resolve_experiment(params, "faster_rcnn").srtod is False
     train = params["active"]["train"]
-    assert rh.options["train_cfg.max_epochs"] == train["max_epochs"]
+    assert resolve_experiment(params, "faster_rcnn_srtod_s2").options["train_cfg.max_epochs"] \
+        == train["max_epochs"]
+    longer = resolve_experiment(full, "faster_rcnn_srtod_long")  # the convergence check
+    assert longer.options["train_cfg.max_epochs"] == round(1.5 * train["max_epochs"])
+    assert longer.srtod and longer.group == "faster_rcnn_srtod_long"
     assert not resolve_experiment(params, "dino").enabled  # DETRs stay in smoke and paper
     paper = load_params(profile="paper")
     assert resolve_experiment(paper, "rh_only").config.startswith("cascade_rcnn/srtod_")
     assert "train_cfg.max_epochs" not in resolve_experiment(paper, "rh_only").options
     with pytest.raises(KeyError, match="nope"):
         resolve_experiment(params, "nope")
+    with pytest.raises(KeyError, match="nope_s1"):
+        resolve_experiment(params, "nope_s1")
+
+
+def test_profile_runs_expand_seeds(params):
+    assert profile_runs({"run": {"a": 3, "b": 1, "c": 0}}) == ["a", "a_s1", "a_s2", "b"]
+    assert profile_runs({"run": ["a", "b"]}) == ["a", "b"]
+    # the default runs the paper's core comparison over 3 seeds
+    runs = profile_runs(params["active"])
+    for exp in ("faster_rcnn", "faster_rcnn_srtod"):
+        assert {exp, f"{exp}_s1", f"{exp}_s2"} <= set(runs)
+    # every run of every profile resolves, and the profiles share the default's settings
+    for profile in ("smoke", "default", "full", "paper"):
+        p = load_params(profile=profile)
+        for run in profile_runs(p["active"]):
+            assert resolve_experiment(p, run).enabled
+    full = load_params(profile="full")["active"]
+    assert full["train"] == params["active"]["train"] and full["data"] == params["active"]["data"]
 
 
 def test_bad_params_name_the_file_and_key(tmp_path):
@@ -48,7 +72,7 @@ def test_bad_params_name_the_file_and_key(tmp_path):
     with pytest.raises(ValueError, match=r"params.yaml: profile 'huge'"):
         load_params(path)
     data["profile"] = "smoke"
-    data["profiles"]["smoke"]["run"].append("typo_exp")
+    data["profiles"]["smoke"]["run"]["typo_exp"] = 2
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ValueError, match="typo_exp"):
         load_params(path)
@@ -80,8 +104,19 @@ def test_tables_from_results(params, tmp_path):
     assert seeds.loc[("faster_rcnn_srtod", "AP"), "mean"] == pytest.approx(np.mean([12.5, 12, 13]))
     assert seeds.loc[("faster_rcnn", "AP"), "std"] == pytest.approx(np.std([10, 9, 11], ddof=1))
     assert seeds.loc[("faster_rcnn", "AP"), "count"] == 3
+    # paired by seed: differences 2.5, 3, 2 -> mean 2.5, sd 0.5, t(0.975, 2) = 4.302653
+    compare = tables["compare"].set_index(["experiment", "metric"])
+    row = compare.loc[("faster_rcnn_srtod", "AP")]
+    assert row["baseline"] == "faster_rcnn" and row["seeds"] == 3
+    assert row["difference"] == pytest.approx(2.5)
+    assert (row["t low"], row["t high"]) == pytest.approx((2.5 - 4.302653 * 0.5 / np.sqrt(3),
+                                                          2.5 + 4.302653 * 0.5 / np.sqrt(3)))
+    assert row["seed-level CI"] == "better (CI excludes 0)"
+    assert np.isnan(row["bootstrap low"])  # no detections files here: no image-level interval
+    assert "| faster_rcnn_srtod vs faster_rcnn | AP | 3 |" in (
+        tmp_path / "tables" / "compare.md").read_text()
     md = (tmp_path / "tables" / "table1.md").read_text()
-    assert "| Faster R-CNN w/ SR-TOD | 12.5 | 36.3 |" in md
+    assert "| Faster R-CNN w/ SR-TOD | 3 | 12.5 | 36.3 |" in md  # mean of 3 seeds
     headline = json.loads((tmp_path / "tables" / "headline.json").read_text())
     assert headline == {"faster_rcnn": pytest.approx({"AP": 10, "AP50": 11, "AP75": 12,
                                                       "APvt": 13, "APt": 14, "APs": 15}),

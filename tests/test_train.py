@@ -8,7 +8,7 @@ import pytest
 
 from srtod.config import load_config
 from srtod.inference import predict_split
-from srtod.pipeline.stages import final_threshold, read_curves
+from srtod.pipeline.stages import final_threshold, read_curves, read_val_curve
 from srtod.train import train
 
 pytestmark = pytest.mark.slow
@@ -33,10 +33,15 @@ def _cfg(config, root, epochs, **options):
 
 
 def test_losses_fall_and_predictions_are_coco(tiny_data, tmp_path):
-    result = train(_cfg(FRCNN, tiny_data, 6), tmp_path / "run", progress=False)
-    losses = read_curves(result.work_dir)["loss"].to_numpy()
+    cfg = _cfg(FRCNN, tiny_data, 6, **{"train_cfg.val_interval": 3})
+    result = train(cfg, tmp_path / "run", progress=False)
+    curves = read_curves(result.work_dir)
+    losses = curves["loss"].to_numpy()
     assert len(losses) == 12 and np.isfinite(losses).all()
     assert losses[-3:].mean() < 0.8 * losses[:3].mean()
+    val = read_val_curve(result.work_dir)
+    assert val["epoch"].tolist() == [3, 6] and val["iter"].tolist() == [6, 12]
+    assert val["AP"].between(0, 100).all() and "APvt" in val
     out = predict_split(_cfg(FRCNN, tiny_data, 6), result.checkpoint, tmp_path / "dets.json",
                         progress=False)
     dets = json.loads(out.read_text())

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..paths import FIGURES, RESULTS, WORK_DIRS
+from ..paths import FIGURES, RESULTS, TABLES, WORK_DIRS
 from .params import resolve_experiment
 from .stages import experiment_config
 
@@ -100,13 +100,15 @@ def make_figures(params: dict, out: Path = FIGURES) -> list[Path]:
         plot_coverage,
         plot_difference_maps,
         plot_feature_comparison,
+        plot_paired_differences,
         plot_pd_vs_hfd,
         plot_pr_curves,
         plot_seed_spread,
         plot_training_curves,
+        plot_val_curves,
         save,
     )
-    from .tables import seed_table
+    from .tables import run_groups, seed_table
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -141,15 +143,28 @@ def make_figures(params: dict, out: Path = FIGURES) -> list[Path]:
         if crops:
             fig = plot_feature_comparison(crops, feats_base, feats_srtod, crop_boxes)
             written.append(save(fig, out / "fig4_features_without_with_srtod.png"))
-    curves = {}
-    for name in params["active"]["run"]:
-        path = RESULTS / "train" / name / "curves.csv"
-        if path.is_file() and "seed" not in params["experiments"][name]:
-            df = pd.read_csv(path)
-            if len(df):
-                curves[name] = df
+    groups = run_groups(params)
+    curves, val_curves, run_group = {}, {}, {}
+    for group, runs in groups.items():
+        for k, run in enumerate(runs):
+            path = RESULTS / "train" / run
+            if k == 0 and (path / "curves.csv").is_file():  # losses: the first seed suffices
+                df = pd.read_csv(path / "curves.csv")
+                if len(df):
+                    curves[group] = df
+            if (path / "val_curve.csv").is_file():
+                df = pd.read_csv(path / "val_curve.csv")
+                if len(df):
+                    val_curves[run], run_group[run] = df, group
     if curves:
         written.append(save(plot_training_curves(curves), out / "training_curves.png"))
+    if val_curves:
+        written.append(save(plot_val_curves(val_curves, run_group), out / "val_ap_curves.png"))
+    compare = TABLES / "compare.csv"
+    if compare.is_file() and compare.stat().st_size > 1:
+        df = pd.read_csv(compare)
+        if len(df):
+            written.append(save(plot_paired_differences(df), out / "paired_differences.png"))
     pr = {}
     for name in (det, f"{det}_srtod", "rh_only"):
         path = RESULTS / "eval" / name / "pr.csv"

@@ -2,11 +2,14 @@
 
 An experiment is resolved to a config path plus overrides: ``base`` chains are followed
 (``base: ablation`` means the SR-TOD config of the profile's ``ablation_detector``), options are
-merged base first, and the profile's training settings are applied last.
+merged base first, and the profile's training settings are applied last. ``seed`` and
+``epochs_scale`` (the profile's ``max_epochs`` times this; the LR schedule stretches with it) are
+inherited along the chain too.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +18,14 @@ import yaml
 
 from ..paths import ROOT
 
-PROFILES = ("smoke", "default", "paper")
+PROFILES = ("smoke", "default", "full", "paper")
+SEED_SUFFIX = re.compile(r"^(?P<base>.+)_s(?P<seed>[1-9][0-9]*)$")
 
 
 @dataclass
 class Experiment:
+    """One training run: an experiment of ``params.yaml`` at one seed (``<name>_s<k>``, k > 0)."""
+
     name: str
     detector: str
     config: str
@@ -27,6 +33,20 @@ class Experiment:
     seed: int = 0
     srtod: bool = False
     enabled: bool = True
+    group: str = ""  # the experiment without its seed suffix
+
+
+def seed_run_name(experiment: str, seed: int) -> str:
+    """The run of ``experiment`` at ``seed``: the name itself for seed 0, else ``<name>_s<seed>``."""
+    return experiment if seed == 0 else f"{experiment}_s{seed}"
+
+
+def profile_runs(active: dict) -> list[str]:
+    """Every run of a profile: ``run`` maps an experiment to its number of seeds (0, 1, ...), or
+    lists experiments that run once (seed 0)."""
+    run = active.get("run") or []
+    counts = run if isinstance(run, dict) else {name: 1 for name in run}
+    return [seed_run_name(name, k) for name, n in counts.items() for k in range(int(n))]
 
 
 def load_params(path: str | Path = ROOT / "params.yaml", profile: str | None = None) -> dict:
@@ -42,17 +62,19 @@ def load_params(path: str | Path = ROOT / "params.yaml", profile: str | None = N
                          f"{sorted(params.get('profiles', {}))} (key 'profile')")
     params["profile"] = profile
     params["active"] = params["profiles"][profile]
-    unknown = set(params["active"].get("run", [])) - set(params.get("experiments", {}))
+    unknown = set(params["active"].get("run") or []) - set(params.get("experiments", {}))
     if unknown:
         raise ValueError(f"{path}: profiles.{profile}.run names unknown experiments "
                          f"{sorted(unknown)}")
     return params
 
 
-def _train_options(train: dict) -> dict[str, Any]:
+def _train_options(train: dict, epochs_scale: float = 1.0) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if train.get("max_epochs"):
-        options["train_cfg.max_epochs"] = train["max_epochs"]
+        options["train_cfg.max_epochs"] = max(1, round(train["max_epochs"] * epochs_scale))
+    if train.get("val_interval"):
+        options["train_cfg.val_interval"] = train["val_interval"]
     if train.get("batch_size"):
         options["train_dataloader.batch_size"] = train["batch_size"]
     if train.get("lr"):
@@ -61,11 +83,17 @@ def _train_options(train: dict) -> dict[str, Any]:
 
 
 def resolve_experiment(params: dict, name: str) -> Experiment:
-    """Config, overrides and seed of experiment ``name`` under the active profile."""
+    """Config, overrides and seed of run ``name`` (an experiment, or ``<experiment>_s<seed>``)
+    under the active profile."""
     experiments, active = params["experiments"], params["active"]
-    if name not in experiments:
-        raise KeyError(f"params.yaml: no experiment {name!r} (known: {sorted(experiments)})")
-    chain, current, seen = [], name, set()
+    group, seed_override = name, None
+    match = SEED_SUFFIX.match(name)
+    if name not in experiments and match and match["base"] in experiments:
+        group, seed_override = match["base"], int(match["seed"])
+    if group not in experiments:
+        raise KeyError(f"params.yaml: no experiment {name!r} (known: {sorted(experiments)}, "
+                       "each also as <name>_s<seed>)")
+    chain, current, seen = [], group, set()
     while True:
         if current in seen:
             raise ValueError(f"params.yaml: experiments.{name}: circular 'base' chain {chain}")
@@ -79,12 +107,14 @@ def resolve_experiment(params: dict, name: str) -> Experiment:
     root = chain[-1]
     config = root["config"][active["model"]]
     options: dict[str, Any] = {}
-    seed = 0
+    seed, epochs_scale = 0, 1.0
     for spec in reversed(chain):
         options.update(spec.get("options") or {})
         seed = spec.get("seed", seed)
-    options.update(_train_options(active.get("train") or {}))
+        epochs_scale = spec.get("epochs_scale", epochs_scale)
+    options.update(_train_options(active.get("train") or {}, epochs_scale))
+    seed = seed if seed_override is None else seed_override
     options["randomness.seed"] = seed
     return Experiment(name=name, detector=root["detector"], config=config, options=options,
                       seed=seed, srtod=Path(config).name.startswith("srtod_"),
-                      enabled=name in active.get("run", []))
+                      enabled=name in profile_runs(active), group=group)

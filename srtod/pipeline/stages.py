@@ -119,6 +119,33 @@ def read_curves(work_dir: Path) -> pd.DataFrame:
     return df.drop_duplicates("iter", keep="last").sort_values("iter").reset_index(drop=True)
 
 
+def read_val_curve(work_dir: Path) -> pd.DataFrame:
+    """Validation metrics logged during training (``val_interval``): epoch, iter, AP, APvt, ...
+
+    mmengine logs validation rows with the epoch as ``step``; ``iter`` is the last training
+    iteration of that epoch. Empty when the run never validated.
+    """
+    train_rows, val_rows = [], []
+    for path in sorted(work_dir.glob("*/vis_data/scalars.json")):
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            (train_rows if "loss" in row else val_rows).append(row)
+    val_rows = [r for r in val_rows if any(k.endswith("/AP") for k in r)]
+    if not val_rows:
+        return pd.DataFrame(columns=["epoch", "iter", "AP"])
+    last_iter = {}
+    for r in train_rows:
+        last_iter[r["epoch"]] = max(last_iter.get(r["epoch"], 0), r["iter"])
+    df = pd.DataFrame(val_rows)
+    df = df.rename(columns={c: c.split("/", 1)[1] for c in df.columns if "/" in c})
+    df["epoch"] = df.pop("step").astype(int)
+    df["iter"] = df["epoch"].map(lambda e: last_iter.get(e, float("nan")))
+    keep = ["epoch", "iter"] + [c for c in df.columns if c.startswith("AP")]
+    return df[keep].drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
+
+
 def final_threshold(checkpoint: Path) -> float | None:
     """The DGFE threshold t stored in a checkpoint (None without DGFE)."""
     import torch
@@ -131,8 +158,10 @@ def final_threshold(checkpoint: Path) -> float | None:
     return None if t is None else float(t)
 
 
-def train_experiment(params: dict, name: str, threads: int = 2) -> dict:
-    """Train experiment ``name`` (or record why it is skipped); returns its summary."""
+def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bool = True) -> dict:
+    """Train experiment ``name`` (or record why it is skipped); returns its summary.
+
+    ``train_seconds`` is this call's time: a resumed run counts only what it trained now."""
     import torch
 
     from ..train import train
@@ -155,17 +184,70 @@ def train_experiment(params: dict, name: str, threads: int = 2) -> dict:
     (WORK_DIRS / name / "SKIPPED").unlink(missing_ok=True)
     cfg = experiment_config(params, exp)
     start = time.perf_counter()
-    result = train(cfg, WORK_DIRS / name)
+    result = train(cfg, WORK_DIRS / name, progress=progress_bar)
     curves = read_curves(result.work_dir)
     out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(out / "curves.csv", index=False)
+    read_val_curve(result.work_dir).to_csv(out / "val_curve.csv", index=False)
     summary.update(checkpoint=str(result.checkpoint.relative_to(WORK_DIRS.parent)),
                    resumed_from=str(result.resumed_from) if result.resumed_from else None,
-                   train_seconds=round(time.perf_counter() - start, 1),
+                   train_seconds=round(time.perf_counter() - start, 1), threads=threads,
+                   max_epochs=cfg.train_cfg.max_epochs,
                    iterations=int(curves["iter"].max()) if len(curves) else 0,
                    final_t=final_threshold(result.checkpoint))
     write_json(out / "summary.json", summary)
     return summary
+
+
+def _cost_order(params: dict, names: list[str]) -> list[str]:
+    """Longest runs first, so that parallel workers finish together: SR-TOD before baselines,
+    longer schedules first."""
+    def cost(name: str) -> float:
+        exp = resolve_experiment(params, name)
+        return (1.6 if exp.srtod else 1.0) * exp.options.get("train_cfg.max_epochs", 1)
+    return sorted(names, key=lambda n: -cost(n))
+
+
+def train_experiments(params: dict, names: list[str] | None = None,
+                      workers: int | None = None) -> dict[str, dict]:
+    """Train ``names`` (default: the active profile's ``run``), ``workers`` one-thread runs side
+    by side (default: the profile's ``workers``, else the core count); returns the summaries.
+
+    Each run resumes from its last checkpoint and is a no-op when already finished; logs go to
+    ``work_dirs/logs/<name>.log``. Summaries are written as for :func:`train_experiment`.
+    """
+    from .parallel import default_workers, epochs_done, run_jobs
+
+    names = _cost_order(params, list(params["active"]["run"] if names is None else names))
+    workers = default_workers(params) if workers is None else workers
+    total = {n: resolve_experiment(params, n).options.get("train_cfg.max_epochs", 0)
+             for n in names}
+
+    def progress() -> str:
+        done = {n: epochs_done(WORK_DIRS / n) for n in names}
+        running = ", ".join(f"{n} {done[n]}/{total[n]}" for n in names
+                            if 0 < done[n] < total[n])
+        return (f"epochs {sum(done.values())}/{sum(total.values())} "
+                f"({sum(done[n] >= total[n] for n in names)}/{len(names)} runs done); {running}")
+
+    log.info("training %d runs, %d side by side: %s", len(names), workers, ", ".join(names))
+    start = time.perf_counter()
+    summaries = run_jobs(train_experiment, params, names, WORK_DIRS / "logs", workers=workers,
+                         progress=progress, progress_bar=workers <= 1)
+    log.info("trained %d runs in %.0f s", len(names), time.perf_counter() - start)
+    return summaries
+
+
+def evaluate_experiments(params: dict, names: list[str] | None = None,
+                         workers: int | None = None) -> dict[str, dict]:
+    """Evaluate ``names`` (default: the active profile's ``run``) side by side, like
+    :func:`train_experiments`; returns the metric records."""
+    from .parallel import default_workers, run_jobs
+
+    names = list(params["active"]["run"] if names is None else names)
+    workers = default_workers(params) if workers is None else workers
+    return run_jobs(evaluate_experiment, params, names, RESULTS / "eval" / "logs",
+                    workers=workers)
 
 
 # ---------------------------------------------------------------------------------------- evaluate

@@ -11,9 +11,11 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..paths import RESULTS, TABLES
+from ..paths import PREPARED, RESULTS, TABLES
+from .params import profile_runs, resolve_experiment
 
 # Paper Tab. 1 (DroneSwarms): AP, AP50, AP75, APvt, APt, APs.
 PAPER_TAB1 = {
@@ -55,16 +57,42 @@ TITLES = {
     "table5": "Tab. 5: threshold filtration",
     "table6": "Tab. 6: feature enhancement",
     "table7": "Tab. 7: pixel (PD) vs high-frequency (HFD) difference map",
-    "seeds": "Baseline vs SR-TOD and RH vs RH + DGFE over seeds (mean, std, runs)",
+    "seeds": "Every experiment over its seeds (mean, std, runs)",
+    "compare": "Paired differences to the baseline over seeds, with 95% confidence intervals",
+    "convergence": "Convergence: the same run trained 1.5x longer (schedule stretched), test split",
+    "runs": "Every run: seed, epochs, iterations, training time, test metrics",
 }
+COMPARE_METRICS = ("AP", "AP50", "APvt", "APt")
+INT_COLUMNS = ("seed", "seeds", "epochs", "longer epochs", "iterations", "threads", "count")
 
 
-def load_record(name: str, results: Path = RESULTS) -> dict:
-    """The evaluation record of experiment ``name`` (``{'enabled': False}`` if absent)."""
+def load_record(name: str, results: Path = RESULTS, profile: str | None = None) -> dict:
+    """The evaluation record of run ``name`` (``{'enabled': False}`` if absent, or if made by
+    another profile than ``profile``)."""
     path = results / "eval" / name / "metrics.json"
     if not path.is_file():
-        return {"experiment": name, "enabled": False, "skipped": "not evaluated"}
-    return json.loads(path.read_text())
+        return {"experiment": name, "enabled": False, "skipped": "not run in this profile"}
+    record = json.loads(path.read_text())
+    if profile is not None and record.get("profile", profile) != profile:
+        return {"experiment": name, "enabled": False,
+                "skipped": f"evaluated in profile {record['profile']!r}, not {profile!r}"}
+    return record
+
+
+def group_record(params: dict, name: str, results: Path = RESULTS) -> dict:
+    """The record of experiment ``name`` with its metrics averaged over the seeds it ran
+    (``seeds``: how many); as :func:`load_record` when it ran once or not at all."""
+    runs = [r for r in profile_runs(params["active"])
+            if resolve_experiment(params, r).group == name]
+    records = [load_record(r, results, params["profile"]) for r in runs or [name]]
+    done = [r for r in records if r.get("enabled")]
+    if len(done) < 2:
+        return dict(records[0], seeds=len(done))
+    keys = [k for k, v in done[0]["metrics"].items() if isinstance(v, (int, float))]
+    mean = {k: float(np.mean([r["metrics"][k] for r in done])) for k in keys}
+    t = [r["final_t"] for r in done if r.get("final_t") is not None]
+    return dict(done[0], experiment=name, metrics=mean, seeds=len(done),
+                final_t=float(np.mean(t)) if t else None)
 
 
 def _fmt(value) -> str:
@@ -72,7 +100,7 @@ def _fmt(value) -> str:
 
 
 def _row(label: str, record: dict, metrics, paper) -> dict:
-    row = {"method": label, "experiment": record.get("experiment")}
+    row = {"method": label, "experiment": record.get("experiment"), "seeds": record.get("seeds")}
     if not record.get("enabled"):
         row["note"] = record.get("skipped", "not run")
     ours = record.get("metrics") or {}
@@ -102,10 +130,10 @@ def table1(params: dict, results: Path = RESULTS) -> pd.DataFrame:
             by_detector.setdefault(spec["detector"], {})[srtod] = name
     for detector, names in by_detector.items():
         paper = paper_values.get(detector, (None, None))
-        base, ours = load_record(names[False], results), load_record(names[True], results)
+        base, ours = (group_record(params, names[x], results) for x in (False, True))
         rows.append(_row(detector, base, TAB1_METRICS, paper[0]))
         rows.append(_row(f"{detector} w/ SR-TOD", ours, TAB1_METRICS, paper[1]))
-        delta = {"method": "  improvement", "experiment": None}
+        delta = {"method": "  improvement", "experiment": None, "seeds": None}
         for i, m in enumerate(TAB1_METRICS):
             a, b = rows[-2][m], rows[-1][m]
             delta[m] = None if a is None or b is None else b - a
@@ -125,32 +153,199 @@ def ablation_tables(params: dict, results: Path = RESULTS) -> dict[str, pd.DataF
         "table6": [("EM", "fusion_em"), ("Concat", "fusion_concat"), ("EA (DGFE)", f"{det}_srtod")],
         "table7": [("baseline", det), ("PD", f"{det}_srtod"), ("HFD", "diff_highfreq")],
     }
-    return {key: pd.DataFrame([_row(label, load_record(name, results), ABLATION_METRICS,
+    return {key: pd.DataFrame([_row(label, group_record(params, name, results), ABLATION_METRICS,
                                     PAPER_ABLATIONS[key][label]) for label, name in spec])
             for key, spec in rows.items()}
 
 
+def run_groups(params: dict) -> dict[str, list[str]]:
+    """The active profile's runs by experiment: ``{experiment: [run at seed 0, 1, ...]}``."""
+    groups: dict[str, list[str]] = {}
+    for run in profile_runs(params["active"]):
+        groups.setdefault(resolve_experiment(params, run).group, []).append(run)
+    return groups
+
+
 def seed_table(params: dict, results: Path = RESULTS,
                metrics=("AP", "AP50", "APvt", "APt")) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Key comparisons over seeds: per-run values (long) and mean ± std per group."""
+    """Experiments run over several seeds: per-run values (long) and mean, std, count per group."""
     long = []
-    for name, spec in params["experiments"].items():
-        group = spec["base"] if "seed" in spec else name
-        if group == name and not any(s.get("base") == name and "seed" in s
-                                     for s in params["experiments"].values()):
+    for group, runs in run_groups(params).items():
+        if len(runs) < 2:
             continue
-        record = load_record(name, results)
-        if not record.get("enabled"):
-            continue
-        for m in metrics:
-            long.append({"experiment": group, "run": name, "seed": record.get("seed", 0),
-                         "metric": m, "value": record["metrics"].get(m)})
+        for run in runs:
+            record = load_record(run, results, params["profile"])
+            if not record.get("enabled"):
+                continue
+            for m in metrics:
+                long.append({"experiment": group, "run": run, "seed": record.get("seed", 0),
+                             "metric": m, "value": record["metrics"].get(m)})
     long_df = pd.DataFrame(long, columns=["experiment", "run", "seed", "metric", "value"])
     if long_df.empty:
         return long_df, pd.DataFrame()
-    summary = (long_df.groupby(["experiment", "metric"])["value"]
+    summary = (long_df.groupby(["experiment", "metric"], sort=False)["value"]
                .agg(["mean", "std", "count"]).reset_index())
     return long_df, summary
+
+
+def reference_of(params: dict, group: str) -> str | None:
+    """The experiment that ``group`` is compared with: a detector w/ SR-TOD (and every ablation of
+    it) with the same detector without SR-TOD. None for baselines and longer-schedule runs."""
+    spec = params["experiments"][group]
+    if spec.get("epochs_scale"):
+        return None
+    exp = resolve_experiment(params, group)
+    if not exp.srtod:
+        return None
+    for name, other in params["experiments"].items():
+        if "config" in other and other["detector"] == exp.detector and name != group:
+            if not resolve_experiment(params, name).srtod:
+                return name
+    return None
+
+
+def _matches(run: str, results: Path, gt):
+    from ..evaluation.bootstrap import match_images
+
+    return match_images(gt, results / "eval" / run / "detections.json", "aitod")
+
+
+def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS,
+                  n_boot: int = 1000, seed: int = 0,
+                  ann_file: Path = PREPARED / "annotations" / "test.json") -> pd.DataFrame:
+    """Each experiment against its reference (:func:`reference_of`), paired by seed.
+
+    Per metric: mean and std over seeds of both, the mean paired difference, its seed-level
+    t-interval and image-level paired-bootstrap interval (95%; :mod:`srtod.evaluation.paired`),
+    and in words whether each interval excludes 0.
+    """
+    from ..evaluation.inputs import load_ground_truth
+    from ..evaluation.paired import (
+        bootstrap_differences,
+        percentile_interval,
+        t_interval,
+        verdict,
+    )
+
+    profile = params["profile"]
+    groups = run_groups(params)
+    rows, cache = [], {}
+    gt = None
+    for group, runs in groups.items():
+        ref = reference_of(params, group)
+        if ref is None or ref not in groups:
+            continue
+        pairs = []
+        for run in runs:
+            seed_ = resolve_experiment(params, run).seed
+            ref_run = next((r for r in groups[ref] if resolve_experiment(params, r).seed == seed_),
+                           None)
+            a, b = load_record(ref_run, results, profile) if ref_run else {}, \
+                load_record(run, results, profile)
+            if a.get("enabled") and b.get("enabled"):
+                pairs.append((ref_run, run, a, b))
+        if not pairs:
+            continue
+        boot = ann_file.is_file() and all((results / "eval" / r / "detections.json").is_file()
+                                          for p in pairs for r in p[:2])
+        if boot:
+            gt = gt or load_ground_truth(ann_file)
+            for r in (x for p in pairs for x in p[:2]):
+                if r not in cache:
+                    cache[r] = _matches(r, results, gt)
+        for m in metrics:
+            base_v = np.array([p[2]["metrics"][m] for p in pairs], dtype=float)
+            meth_v = np.array([p[3]["metrics"][m] for p in pairs], dtype=float)
+            diff, t_lo, t_hi = t_interval(meth_v - base_v)
+            b_lo = b_hi = float("nan")
+            if boot:
+                reps = bootstrap_differences([cache[p[0]] for p in pairs],
+                                             [cache[p[1]] for p in pairs], m, n_boot, seed)
+                b_lo, b_hi = percentile_interval(reps)
+            rows.append({"experiment": group, "baseline": ref, "metric": m, "seeds": len(pairs),
+                         "mean": meth_v.mean(), "std": _std(meth_v),
+                         "baseline mean": base_v.mean(), "baseline std": _std(base_v),
+                         "difference": diff, "t low": t_lo, "t high": t_hi,
+                         "seed-level CI": verdict(t_lo, t_hi),
+                         "bootstrap low": b_lo, "bootstrap high": b_hi,
+                         "image-level CI": verdict(b_lo, b_hi)})
+    return pd.DataFrame(rows)
+
+
+def _std(x: np.ndarray) -> float:
+    return float(x.std(ddof=1)) if len(x) > 1 else float("nan")
+
+
+def compare_markdown(df: pd.DataFrame, title: str = TITLES["compare"]) -> str:
+    """The comparison as markdown: mean ± std, difference [t-interval] [bootstrap interval]."""
+    lines = [f"### {title}", "",
+             "Difference = experiment - baseline, paired by seed (same test images). Seed-level CI: "
+             "Student's t over the per-seed differences; image-level CI: paired bootstrap over test "
+             "images (1000 replicates, percentile). Both 95%.", "",
+             "| experiment | metric | seeds | experiment mean ± std | baseline mean ± std | "
+             "difference | seed-level 95% CI | image-level 95% CI | verdict (seed / image) |",
+             "|" + "|".join(" --- " for _ in range(9)) + "|"]
+
+    def pm(mean, std):
+        return f"{mean:.1f} ± {std:.1f}" if not math.isnan(std) else f"{mean:.1f}"
+
+    def ci(lo, hi):
+        return "-" if math.isnan(lo) else f"[{lo:+.1f}, {hi:+.1f}]"
+
+    for _, r in df.iterrows():
+        lines.append(f"| {r['experiment']} vs {r['baseline']} | {r['metric']} | {r['seeds']} | "
+                     f"{pm(r['mean'], r['std'])} | {pm(r['baseline mean'], r['baseline std'])} | "
+                     f"{r['difference']:+.1f} | {ci(r['t low'], r['t high'])} | "
+                     f"{ci(r['bootstrap low'], r['bootstrap high'])} | "
+                     f"{r['seed-level CI']} / {r['image-level CI']} |")
+    return "\n".join(lines) + "\n"
+
+
+def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
+    """Runs trained ``epochs_scale`` times longer against the same run on the normal schedule
+    (same seed): test AP and APvt of both and the gain; converged when AP gains < 1 point."""
+    rows = []
+    groups = run_groups(params)
+    for group, runs in groups.items():
+        spec = params["experiments"][group]
+        base = spec.get("base")
+        if not spec.get("epochs_scale") or base not in groups:
+            continue
+        for run in runs:
+            exp = resolve_experiment(params, run)
+            short_run = next((r for r in groups[base]
+                              if resolve_experiment(params, r).seed == exp.seed), None)
+            short = load_record(short_run, results, params["profile"]) if short_run else {}
+            long = load_record(run, results, params["profile"])
+            if not (short.get("enabled") and long.get("enabled")):
+                continue
+            row = {"experiment": base, "seed": exp.seed,
+                   "epochs": resolve_experiment(params, short_run).options.get(
+                       "train_cfg.max_epochs"),
+                   "longer epochs": exp.options.get("train_cfg.max_epochs")}
+            for m in ("AP", "APvt"):
+                row[m] = short["metrics"][m]
+                row[f"{m} longer"] = long["metrics"][m]
+                row[f"{m} gain"] = long["metrics"][m] - short["metrics"][m]
+            row["converged (AP gain < 1)"] = "yes" if row["AP gain"] < 1 else "no"
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def runs_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
+    """One row per run of the profile: seed, epochs, iterations, training seconds, AP, APvt."""
+    rows = []
+    for run in profile_runs(params["active"]):
+        path = results / "train" / run / "summary.json"
+        summary = json.loads(path.read_text()) if path.is_file() else {}
+        record = load_record(run, results, params["profile"])
+        metrics = record.get("metrics") or {}
+        rows.append({"run": run, "seed": summary.get("seed"),
+                     "epochs": summary.get("max_epochs"), "iterations": summary.get("iterations"),
+                     "train s": summary.get("train_seconds"), "threads": summary.get("threads"),
+                     "AP": metrics.get("AP"), "APvt": metrics.get("APvt"),
+                     "s/image (test)": record.get("seconds_per_image")})
+    return pd.DataFrame(rows)
 
 
 def to_markdown(df: pd.DataFrame, title: str) -> str:
@@ -163,7 +358,8 @@ def to_markdown(df: pd.DataFrame, title: str) -> str:
         for c in cols:
             v = row[c]
             if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
-                cells.append(_fmt(float(v)) if c != "final t" else f"{v:.4f}")
+                cells.append(f"{v:.4f}" if c in ("final t", "s/image (test)") else
+                             str(int(v)) if c in INT_COLUMNS else _fmt(float(v)))
             elif isinstance(v, float):  # NaN: no value
                 cells.append("-")
             else:
@@ -172,17 +368,23 @@ def to_markdown(df: pd.DataFrame, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES) -> dict[str, pd.DataFrame]:
+def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES,
+                 n_boot: int = 1000) -> dict[str, pd.DataFrame]:
     """Write every table as markdown and CSV, plus ``headline.json`` (DVC metrics)."""
     out.mkdir(parents=True, exist_ok=True)
     main_key = main_table(params)[0]
     tables = {main_key: table1(params, results), **ablation_tables(params, results)}
     long, summary = seed_table(params, results)
     tables["seeds"] = summary
+    tables["convergence"] = convergence_table(params, results)
+    tables["runs"] = runs_table(params, results)
     long.to_csv(out / "seeds_runs.csv", index=False)
     for key, df in tables.items():
         df.to_csv(out / f"{key}.csv", index=False)
         (out / f"{key}.md").write_text(to_markdown(df, TITLES[key]))
+    tables["compare"] = compare = compare_table(params, results, n_boot=n_boot)
+    compare.to_csv(out / "compare.csv", index=False)
+    (out / "compare.md").write_text(compare_markdown(compare))
     headline = {}
     for _, row in tables[main_key].iterrows():
         if isinstance(row["experiment"], str) and not pd.isna(row.get("AP")):
@@ -190,8 +392,8 @@ def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES) -> d
                                            if row[m] is not None and not pd.isna(row[m])}
     (out / "headline.json").write_text(json.dumps(headline, indent=2) + "\n")
     every = {}
-    for name in params["experiments"]:
-        record = load_record(name, results)
+    for name in profile_runs(params["active"]):
+        record = load_record(name, results, params["profile"])
         if record.get("enabled"):
             every[name] = {k: round(v, 2) for k, v in record["metrics"].items()
                            if isinstance(v, (int, float)) and not math.isnan(v)}

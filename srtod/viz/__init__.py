@@ -5,10 +5,12 @@ from ._common import save
 from .maps import choose_zoom, plot_difference_maps, plot_feature_comparison, plot_pd_vs_hfd
 from .plots import (
     plot_coverage,
+    plot_paired_differences,
     plot_pr_curves,
     plot_seed_spread,
     plot_size_histogram,
     plot_training_curves,
+    plot_val_curves,
 )
 
 __all__ = [
@@ -16,10 +18,12 @@ __all__ = [
     "plot_coverage",
     "plot_difference_maps",
     "plot_feature_comparison",
+    "plot_paired_differences",
     "plot_pd_vs_hfd",
     "plot_pr_curves",
     "plot_seed_spread",
     "plot_size_histogram",
     "plot_training_curves",
+    "plot_val_curves",
     "save",
 ]

@@ -293,3 +293,78 @@ def plot_seed_spread(df: pd.DataFrame, metrics: Sequence[str] | None = None) -> 
         if len(exps) > 3 or max((len(e) for e in exps), default=0) > 14:
             ax.tick_params(axis="x", labelrotation=25)
     return fig
+
+
+def plot_val_curves(curves: dict[str, pd.DataFrame], groups: dict[str, str] | None = None,
+                    metrics: Sequence[str] = ("AP", "APvt")) -> Figure:
+    """Validation AP against training iterations, one line per run (is it converged?).
+
+    ``curves``: run name -> DataFrame with ``iter`` and the metric columns (percent);
+    ``groups``: run -> experiment, which sets the colour (seeds of one experiment share it)."""
+    groups = groups or {name: name for name in curves}
+    exps = list(dict.fromkeys(groups[n] for n in curves))
+    colors = _colors(exps) if exps else {}
+    fig = new_figure((6.5 * len(metrics), 4.8))
+    with styled():
+        axes = np.atleast_1d(fig.subplots(1, len(metrics)))
+    for ax, metric in zip(axes, metrics, strict=True):
+        drawn = 0
+        for name, df in curves.items():
+            if metric not in df or "iter" not in df:
+                continue
+            s = df[["iter", metric]].astype(float).dropna().sort_values("iter")
+            if s.empty:
+                continue
+            ax.plot(s["iter"], s[metric], color=colors[groups[name]], lw=1.5, marker="o", ms=3,
+                    alpha=0.85)
+            drawn += 1
+        if not drawn:
+            _note(ax, f"no validation {metric} logged (train.val_interval)")
+        ax.set_title(f"validation {metric}")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel(f"{metric} (%)")
+    handles = [Line2D([], [], color=colors[e], lw=2) for e in exps]
+    if handles:
+        fig.legend(handles, exps, loc="outside lower center", ncol=min(len(exps), 5),
+                   title="experiment (one line per seed)")
+    fig.suptitle("Validation AP during training")
+    return fig
+
+
+def plot_paired_differences(compare: pd.DataFrame) -> Figure:
+    """Paired differences to the baseline with their 95% intervals, one axis per metric.
+
+    ``compare``: :func:`srtod.pipeline.tables.compare_table`'s columns ``experiment``, ``metric``,
+    ``difference``, ``t low``/``t high`` (seed level) and ``bootstrap low``/``bootstrap high``
+    (image level). An interval that crosses the dashed zero line shows no measured effect."""
+    _require(compare, ["experiment", "metric", "difference", "t low", "t high",
+                       "bootstrap low", "bootstrap high"], "compare")
+    metrics = list(dict.fromkeys(compare["metric"]))
+    exps = list(dict.fromkeys(compare["experiment"]))
+    fig = new_figure((4.2 * max(1, len(metrics)), 1.0 + 0.7 * max(2, len(exps))))
+    with styled():
+        axes = np.atleast_1d(fig.subplots(1, max(1, len(metrics)), sharey=True))
+    if not metrics:
+        _note(axes[0], "no paired comparisons (runs over several seeds)")
+    for ax, metric in zip(axes, metrics, strict=False):
+        sub = compare[compare["metric"] == metric].set_index("experiment")
+        for i, exp in enumerate(exps):
+            if exp not in sub.index:
+                continue
+            r = sub.loc[exp]
+            ax.plot([r["t low"], r["t high"]], [i + 0.12] * 2, color="C0", lw=3,
+                    solid_capstyle="butt")
+            ax.plot([r["bootstrap low"], r["bootstrap high"]], [i - 0.12] * 2, color="C1", lw=3,
+                    solid_capstyle="butt")
+            ax.plot(r["difference"], i, "D", color="black", ms=6, zorder=5)
+        ax.axvline(0, color="0.3", ls="--", lw=1)
+        ax.set_yticks(range(len(exps)), exps)
+        ax.set_ylim(-0.6, len(exps) - 0.4)
+        ax.invert_yaxis()
+        ax.set_title(f"{metric}: experiment - baseline")
+        ax.set_xlabel("difference (AP points)")
+    fig.legend([Line2D([], [], color="C0", lw=3), Line2D([], [], color="C1", lw=3),
+                Line2D([], [], color="black", marker="D", ls="")],
+               ["seed-level 95% CI (t)", "image-level 95% CI (paired bootstrap)",
+                "mean paired difference"], loc="outside lower center", ncol=3)
+    return fig

@@ -1,0 +1,84 @@
+"""Training speed of the slim Faster R-CNN without and with SR-TOD, as the pipeline runs them.
+
+Both runs train side by side, one thread each (how ``train_experiments`` uses 2 cores), on the
+synthetic set generated at each image size; reported: iterations per second after a warm-up, for
+the batch size given. Usage:
+
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_train_speed.py --sizes 128 160 192 --batch 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import tempfile
+import time
+from pathlib import Path
+
+CONFIGS = {"baseline": "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
+           "SR-TOD": "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"}
+
+
+def _speed(config: str, data_root: str, size: int, batch: int, iters: int, warmup: int) -> float:
+    import torch
+
+    torch.set_num_threads(1)
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    from srtod.config import load_config
+    from srtod.inference import build_model
+
+    cfg = load_config(config, dataset="synthetic", data_root=data_root, image_size=size,
+                      options={"train_dataloader.batch_size": batch})
+    init_default_scope("mmdet")
+    model = build_model(cfg, device="cpu")
+    model.train()
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    done, start = 0, None
+    while done < warmup + iters:
+        for data in loader:
+            if done == warmup:
+                start = time.perf_counter()
+            model.train_step(data, optim)
+            done += 1
+            if done >= warmup + iters:
+                break
+    return iters / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 160, 192])
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--iters", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = parser.parse_args()
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from srtod.data.synthetic import generate_dataset
+
+    results = []
+    ctx = mp.get_context("spawn")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as root:
+            n = args.batch * (args.iters + args.warmup)
+            generate_dataset(root, num_images={"train": n, "val": 1, "test": 1}, image_size=size)
+            with ctx.Pool(len(CONFIGS)) as pool:
+                speeds = pool.starmap(_speed, [(c, root, size, args.batch, args.iters, args.warmup)
+                                               for c in CONFIGS.values()])
+        row = {"image_size": size, "batch": args.batch,
+               **{f"{k} it/s": round(v, 2) for k, v in zip(CONFIGS, speeds, strict=True)}}
+        row["SR-TOD / baseline time"] = round(speeds[0] / speeds[1], 2)
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

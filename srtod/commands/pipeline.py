@@ -1,0 +1,67 @@
+"""``python -m srtod pipeline STAGE``: one stage of the DVC pipeline, as its notebook runs it.
+
+``prepare``, ``train``, ``evaluate``, ``tables`` and ``figures`` are the stages of ``dvc.yaml`` for
+the profile of ``params.yaml`` (or ``--profile``); ``publish`` copies the last results to
+``docs/results/<profile>/``. ``train`` and ``evaluate`` take run names (default: every run of the
+profile, seeds included) and run ``--workers`` one-thread jobs side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+STAGES = ("prepare", "train", "evaluate", "tables", "figures", "publish")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("stage", choices=STAGES)
+    parser.add_argument("runs", nargs="*", help="train/evaluate: runs (<experiment>[_s<seed>]); "
+                        "default: every run of the profile")
+    parser.add_argument("--profile", help="profile of params.yaml (default: its `profile` key)")
+    parser.add_argument("--workers", type=int,
+                        help="parallel one-thread jobs (default: the profile's, else the cores)")
+    parser.add_argument("--bootstrap", type=int, default=1000,
+                        help="tables: bootstrap replicates of the image-level intervals")
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if args.stage == "publish":
+        from ..pipeline.publish import publish
+
+        print(f"published to {publish()}")
+        return 0
+    from ..pipeline.params import load_params
+
+    params = load_params(profile=args.profile)
+    runs = args.runs or None
+    if args.stage == "prepare":
+        from ..pipeline.stages import prepare_data
+
+        prepare_data(params)
+    elif args.stage == "train":
+        from ..pipeline.stages import train_experiments
+
+        for name, s in train_experiments(params, runs, workers=args.workers).items():
+            print(f"{name}: {s.get('skipped') or s.get('checkpoint')}")
+    elif args.stage == "evaluate":
+        from ..pipeline.stages import evaluate_experiments
+
+        for name, r in evaluate_experiments(params, runs, workers=args.workers).items():
+            m = r.get("metrics") or {}
+            print(f"{name}: " + (f"AP {m['AP']:.1f} APvt {m['APvt']:.1f}" if m
+                                 else r.get("skipped", "")))
+    elif args.stage == "tables":
+        from ..paths import TABLES
+        from ..pipeline.tables import write_tables
+
+        write_tables(params, n_boot=args.bootstrap)
+        print((TABLES / "compare.md").read_text())
+    else:
+        from ..pipeline.figures import make_figures
+
+        for path in make_figures(params):
+            print(path)
+    return 0

@@ -1,0 +1,88 @@
+"""Paired comparison of two methods trained over the same seeds and tested on the same images.
+
+Two 95% confidence intervals for the mean difference (method - baseline) of a metric:
+
+* **seed level**: Student's t-interval over the per-seed differences (run-to-run variation of
+  training; n - 1 degrees of freedom);
+* **image level**: a paired bootstrap over test images (sampling variation of the test set). Each
+  replicate draws the test images with replacement, once for all runs, recomputes every run's AP on
+  the drawn multiset (:class:`~srtod.evaluation.bootstrap.ImageMatches`) and takes the mean over
+  seeds of the differences; the interval is the percentile interval of the replicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .bootstrap import ImageMatches
+
+#: metric name -> (area range key, IoU threshold or None for 0.50:0.95)
+METRICS = {"AP": ("all", None), "AP50": ("all", 0.5), "AP75": ("all", 0.75),
+           "APvt": ("vt", None), "APt": ("t", None), "APs": ("s", None), "APm": ("m", None)}
+
+
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): Student's t confidence interval of the mean of ``values``.
+
+    NaN bounds for fewer than two values (no spread to estimate).
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean()) if x.size else float("nan")
+    if x.size < 2:
+        return mean, float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return mean, float(mean - half), float(mean + half)
+
+
+def metric_of(matches: ImageMatches, metric: str, weights: np.ndarray | None = None) -> float:
+    """One summary metric (``AP``, ``AP50``, ``APvt``, ...) of ``matches`` under image weights."""
+    if metric not in METRICS:
+        raise KeyError(f"no bootstrap for metric {metric!r}; choose one of {sorted(METRICS)}")
+    area, iou = METRICS[metric]
+    return matches.ap(weights, area=area, iou=iou)
+
+
+def bootstrap_differences(baseline: Sequence[ImageMatches], method: Sequence[ImageMatches],
+                          metric: str, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """``n_boot`` replicates of the mean over seeds of ``metric(method) - metric(baseline)``.
+
+    ``baseline[i]`` and ``method[i]`` are the runs of seed ``i`` on the same test images.
+    """
+    if len(baseline) != len(method) or not baseline:
+        raise ValueError(f"need the same positive number of baseline and method runs, got "
+                         f"{len(baseline)} and {len(method)}")
+    n = baseline[0].num_images
+    if any(m.num_images != n for m in (*baseline, *method)):
+        raise ValueError("all runs must be evaluated on the same test images")
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+        out[b] = np.mean([metric_of(m, metric, w) - metric_of(a, metric, w)
+                          for a, m in zip(baseline, method, strict=True)])
+    return out
+
+
+def percentile_interval(replicates: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """The percentile bootstrap interval of ``replicates`` (NaN replicates dropped)."""
+    r = np.asarray(replicates, dtype=float)
+    r = r[~np.isnan(r)]
+    if r.size == 0:
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(r, [50 * (1 - confidence), 50 * (1 + confidence)])
+    return float(lo), float(hi)
+
+
+def verdict(low: float, high: float) -> str:
+    """In words: does the interval exclude 0, and on which side?"""
+    if np.isnan(low) or np.isnan(high):
+        return "no interval"
+    if low > 0:
+        return "better (CI excludes 0)"
+    if high < 0:
+        return "worse (CI excludes 0)"
+    return "no effect measured (CI includes 0)"

@@ -1,0 +1,134 @@
+"""Copy the last measured tables and key figures into ``docs/results/<profile>/`` (tracked by git).
+
+``results/`` is a DVC output and ignored by git; this folder is what a reader of the repository sees
+without running anything. Each publication records the commit, profile, command and wall time that
+produced it (``make repro`` writes ``results/repro_time.json``), and PNGs are shrunk to at most
+``MAX_PNG_BYTES``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..paths import FIGURES, RESULTS, ROOT, TABLES
+
+DOCS_RESULTS = ROOT / "docs" / "results"
+MAX_PNG_BYTES = 300_000
+#: tables in reading order (markdown files of results/tables/)
+TABLE_FILES = ("compare.md", "convergence.md", "table1.md", "table2.md", "table3.md",
+               "table4.md", "table5.md", "table6.md", "table7.md", "seeds.md", "runs.md",
+               "cost.md")
+#: figures worth looking at, in reading order (PNG files of results/figures/)
+FIGURE_FILES = ("paired_differences.png", "val_ap_curves.png", "fig1_difference_map_0.png",
+                "difference_map_coverage.png", "seed_spread.png", "training_curves.png",
+                "fig4_features_without_with_srtod.png")
+
+
+def shrink_png(src: Path, dst: Path, max_bytes: int = MAX_PNG_BYTES) -> int:
+    """Copy ``src`` to ``dst``, downscaled and palette-quantised until at most ``max_bytes``."""
+    from PIL import Image
+
+    data = src.read_bytes()
+    if len(data) > max_bytes:
+        image = Image.open(src).convert("RGB")
+        scale = 1.0
+        while True:
+            size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+            small = image.resize(size, Image.LANCZOS).quantize(colors=256)
+            buf = io.BytesIO()
+            small.save(buf, format="PNG", optimize=True)
+            data = buf.getvalue()
+            if len(data) <= max_bytes or scale < 0.2:
+                break
+            scale *= 0.85
+    dst.write_bytes(data)
+    return len(data)
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True,
+                              text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def _profile_of_results(results: Path) -> str | None:
+    for path in sorted((results / "eval").glob("*/metrics.json")):
+        profile = json.loads(path.read_text()).get("profile")
+        if profile:
+            return profile
+    return None
+
+
+def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
+    """Write ``docs/<profile>/`` from ``results/``: the tables, the figures and ``README.md``
+    with provenance. Returns the folder. Raises if there is nothing to publish."""
+    profile = _profile_of_results(results)
+    tables, figures = results / TABLES.name, results / FIGURES.name
+    if profile is None or not (tables / "compare.md").is_file():
+        raise FileNotFoundError(f"{results}: no evaluated runs with tables to publish; run "
+                                "`make repro` (or `dvc repro`) first")
+    out = docs / profile
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    copied_tables = [name for name in TABLE_FILES if (tables / name).is_file()]
+    for name in copied_tables:
+        shutil.copy2(tables / name, out / name)
+    for name in ("compare.csv", "runs.csv", "seeds_runs.csv", "headline.json", "all_metrics.json"):
+        if (tables / name).is_file():
+            shutil.copy2(tables / name, out / name)
+    copied_figures = {name: shrink_png(figures / name, out / name) for name in FIGURE_FILES
+                      if (figures / name).is_file()}
+    timing_file = results / "repro_time.json"
+    timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    runs_csv = tables / "runs.csv"
+    train_seconds = None
+    if runs_csv.is_file():
+        import pandas as pd
+
+        runs = pd.read_csv(runs_csv)
+        train_seconds = float(runs["train s"].fillna(0).sum()) if "train s" in runs else None
+    provenance = {
+        "profile": profile,
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "command": f"make repro  (params.yaml: profile: {profile})",
+        "wall_seconds": timing.get("seconds"),
+        "repro_finished": timing.get("finished"),
+        "sum_of_training_seconds": train_seconds,
+        "published": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}",
+    }
+    (out / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+    wall = (f"{provenance['wall_seconds'] / 60:.1f} min" if provenance["wall_seconds"]
+            else "not recorded (run through `make repro`)")
+    lines = [f"# Results: `{profile}` profile", "",
+             f"- commit: `{provenance['commit']}`",
+             f"- command: `{provenance['command']}`, then `make publish`",
+             f"- wall time of that `make repro`: {wall}"
+             + (f" (finished {timing['finished']})" if timing.get("finished") else ""),
+             f"- machine: {provenance['machine']}",
+             "", "Runs are bitwise deterministic on one machine only: a rerun elsewhere moves each "
+             "number by about the seed spread shown below. Compare the intervals, not single "
+             "numbers.", ""]
+    for name in copied_tables:
+        lines += [(out / name).read_text().strip(), ""]
+    lines += ["## Figures", ""]
+    lines += [f"![{name}]({name})" for name in copied_figures]
+    (out / "README.md").write_text("\n".join(lines) + "\n")
+    return out
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

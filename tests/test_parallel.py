@@ -1,0 +1,41 @@
+"""Side-by-side jobs: one thread each, logs per job, failures reported without losing the rest."""
+
+import os
+
+import pytest
+
+from srtod.pipeline.parallel import run_jobs
+
+
+def report_threads(params, name, threads):
+    """A job: what a worker sees (module-level, so spawned workers can import it)."""
+    import torch
+
+    if name == "boom":
+        print("about to fail")
+        raise ValueError("bad run")
+    print(f"hello from {name}")
+    return {"name": name, "omp": os.environ.get("OMP_NUM_THREADS"), "threads": threads,
+            "torch": torch.get_num_threads(), "pid": os.getpid(), "offset": params["offset"]}
+
+
+def test_jobs_run_side_by_side_with_one_thread_each(tmp_path):
+    before = os.environ.get("OMP_NUM_THREADS")
+    out = run_jobs(report_threads, {"offset": 3}, ["a", "b", "c"], tmp_path, workers=2)
+    assert list(out) == ["a", "b", "c"]
+    assert all(r["omp"] == "1" and r["threads"] == 1 and r["torch"] == 1 for r in out.values())
+    assert len({r["pid"] for r in out.values()} | {os.getpid()}) == 3  # two workers, not here
+    assert (tmp_path / "b.log").read_text().strip() == "hello from b"
+    assert os.environ.get("OMP_NUM_THREADS") == before  # the caller's setting is restored
+
+
+def test_a_failed_job_is_named_and_the_others_finish(tmp_path):
+    with pytest.raises(RuntimeError, match=r"(?s)1 of 3 jobs failed.*boom: ValueError: bad run"):
+        run_jobs(report_threads, {"offset": 0}, ["a", "boom", "b"], tmp_path, workers=2)
+    assert "ValueError: bad run" in (tmp_path / "boom.log").read_text()
+    assert (tmp_path / "a.log").is_file() and (tmp_path / "b.log").is_file()
+
+
+def test_one_worker_runs_in_process():
+    out = run_jobs(report_threads, {"offset": 0}, ["a"], None, workers=1, threads=2)
+    assert out["a"]["pid"] == os.getpid() and out["a"]["threads"] == 2
