@@ -15,10 +15,15 @@ PAPER_SIZE = (800, 1344)
 
 
 def detector_pairs(params: dict) -> list[tuple[str, str, str]]:
-    """(detector, baseline config, SR-TOD config) for every detector of Tab. 1."""
+    """(detector, baseline config, SR-TOD config) for every detector of Tab. 1 that the active
+    profile trains (with or without SR-TOD)."""
+    from .params import profile_runs
+
+    trained = {resolve_experiment(params, r).group for r in profile_runs(params["active"])}
     pairs = []
     for name, spec in params["experiments"].items():
-        if "config" in spec and f"{name}_srtod" in params["experiments"]:
+        if "config" in spec and f"{name}_srtod" in params["experiments"] \
+                and trained & {name, f"{name}_srtod"}:
             base = resolve_experiment(params, name)
             srtod = resolve_experiment(params, f"{name}_srtod")
             pairs.append((base.detector, base.config, srtod.config))

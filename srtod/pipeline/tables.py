@@ -344,8 +344,22 @@ def runs_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
                      "epochs": summary.get("max_epochs"), "iterations": summary.get("iterations"),
                      "train s": summary.get("train_seconds"), "threads": summary.get("threads"),
                      "AP": metrics.get("AP"), "APvt": metrics.get("APvt"),
-                     "s/image (test)": record.get("seconds_per_image")})
+                     "s/image (test)": record.get("seconds_per_image"),
+                     **_rec_share(results / "train" / run / "curves.csv")})
     return pd.DataFrame(rows)
+
+
+def _rec_share(curves_csv: Path) -> dict[str, float]:
+    """Share of the total training loss that is the reconstruction loss, in percent, over the
+    first and the last epoch (is ``loss_rec`` out of balance with the detection losses?)."""
+    if not curves_csv.is_file():
+        return {}
+    df = pd.read_csv(curves_csv)
+    if "loss_rec" not in df or df["loss_rec"].isna().all() or "epoch" not in df:
+        return {}
+    first, last = df[df["epoch"] == df["epoch"].min()], df[df["epoch"] == df["epoch"].max()]
+    return {"loss_rec % (first epoch)": 100 * first["loss_rec"].mean() / first["loss"].mean(),
+            "loss_rec % (last epoch)": 100 * last["loss_rec"].mean() / last["loss"].mean()}
 
 
 def to_markdown(df: pd.DataFrame, title: str) -> str:
