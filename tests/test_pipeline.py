@@ -154,8 +154,18 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
     results = clone / "results"
     for path in ("tables/table1.md", "tables/headline.json", "figures/training_curves.png",
                  "figures/fig1_difference_map_0.png", "cost/cost.md", "data/stats.json",
-                 "eval/faster_rcnn_srtod/metrics.json", "notebooks/06_figures.ipynb"):
+                 "eval/faster_rcnn_srtod/metrics.json", "notebooks/06_figures.ipynb",
+                 "tables/compare.md", "tables/convergence.md", "tables/runs.md",
+                 "figures/val_ap_curves.png", "figures/paired_differences.png",
+                 "train/faster_rcnn_srtod_s1/val_curve.csv", "eval/faster_rcnn_s1/metrics.json"):
         assert (results / path).is_file(), path
+    # the smoke profile runs 2 seeds of baseline and SR-TOD: a paired comparison with both
+    # intervals, and the 1.5x-longer baseline: a convergence row
+    compare = (results / "tables/compare.md").read_text()
+    assert "| faster_rcnn_srtod vs faster_rcnn | AP | 2 |" in compare
+    assert "| faster_rcnn | 0 | 1 | 2 |" in (results / "tables/convergence.md").read_text()
+    # experiments the profile does not run leave nothing behind
+    assert not (results / "train/faster_rcnn_s2").exists()
     # coverage is measured for binary difference maps only: not for the unbinarized D of 'w/o T'
     assert (results / "eval/thr_fixed/coverage.csv").is_file()
     assert not (results / "eval/thr_none/coverage.csv").exists()

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from srtod.pipeline.params import load_params, profile_runs
 from srtod.pipeline.publish import MAX_PNG_BYTES, publish, shrink_png
 
 
@@ -26,7 +27,7 @@ def test_publish_copies_tables_figures_and_provenance(tmp_path):
     results, docs = tmp_path / "results", tmp_path / "docs"
     with pytest.raises(FileNotFoundError, match="make repro"):
         publish(results, docs)
-    (results / "eval" / "faster_rcnn").mkdir(parents=True)
+    (results / "eval" / "faster_rcnn").mkdir(parents=True)  # 1 of the default's runs
     (results / "eval" / "faster_rcnn" / "metrics.json").write_text(
         json.dumps({"profile": "default", "enabled": True}))
     (results / "tables").mkdir()
@@ -41,6 +42,9 @@ def test_publish_copies_tables_figures_and_provenance(tmp_path):
     readme = (out / "README.md").read_text()
     assert "25.0 min" in readme and "### Paired" in readme and "![paired_differences.png]" in readme
     assert readme.index("### Paired") < readme.index("### Tab. 1")  # the comparison comes first
+    n = len(profile_runs(load_params(profile="default")["active"]))
+    assert f"runs evaluated: 1 of the profile's {n} (a partial run of this profile: faster_rcnn)" \
+        in readme
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["profile"] == "default" and provenance["sum_of_training_seconds"] == 120.5
     assert (out / "paired_differences.png").stat().st_size <= MAX_PNG_BYTES

@@ -51,9 +51,9 @@ def shrink_png(src: Path, dst: Path, max_bytes: int = MAX_PNG_BYTES) -> int:
     return len(data)
 
 
-def _git(*args: str) -> str:
+def _git(*args: str, cwd: Path = ROOT) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True,
+        return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
                               text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
@@ -89,17 +89,25 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
                       if (figures / name).is_file()}
     timing_file = results / "repro_time.json"
     timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
-    commit = _git("rev-parse", "--short", "HEAD")
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    # the checkout that made the results; dvc.lock is what a run rewrites, not a code change
+    repo = results.resolve().parent
+    commit = _git("rev-parse", "--short", "HEAD", cwd=repo)
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                      ":(exclude)dvc.lock", cwd=repo))
     runs_csv = tables / "runs.csv"
     train_seconds = None
     if runs_csv.is_file():
         import pandas as pd
 
-        runs = pd.read_csv(runs_csv)
-        train_seconds = float(runs["train s"].fillna(0).sum()) if "train s" in runs else None
+        table = pd.read_csv(runs_csv)
+        train_seconds = float(table["train s"].fillna(0).sum()) if "train s" in table else None
+    from .params import load_params, profile_runs
+
+    runs = profile_runs(load_params(profile=profile)["active"])
+    done = [r for r in runs if (results / "eval" / r / "metrics.json").is_file()]
     provenance = {
         "profile": profile,
+        "runs_evaluated": f"{len(done)} of the profile's {len(runs)}",
         "commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "command": f"make repro  (params.yaml: profile: {profile})",
         "wall_seconds": timing.get("seconds"),
@@ -117,6 +125,9 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
              f"- wall time of that `make repro`: {wall}"
              + (f" (finished {timing['finished']})" if timing.get("finished") else ""),
              f"- machine: {provenance['machine']}",
+             f"- runs evaluated: {provenance['runs_evaluated']}"
+             + ("" if len(done) == len(runs) else " (a partial run of this profile: "
+                + ", ".join(done) + ")"),
              "", "Runs are bitwise deterministic on one machine only: a rerun elsewhere moves each "
              "number by about the seed spread shown below. Compare the intervals, not single "
              "numbers.", ""]
