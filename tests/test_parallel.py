@@ -39,3 +39,11 @@ def test_a_failed_job_is_named_and_the_others_finish(tmp_path):
 def test_one_worker_runs_in_process():
     out = run_jobs(report_threads, {"offset": 0}, ["a"], None, workers=1, threads=2)
     assert out["a"]["pid"] == os.getpid() and out["a"]["threads"] == 2
+
+
+def test_epochs_done_counts_finished_epochs(tmp_path):
+    from srtod.pipeline.parallel import epochs_done
+
+    assert epochs_done(tmp_path) == 0
+    (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_7.pth"))
+    assert epochs_done(tmp_path) == 7

@@ -11,10 +11,10 @@ the trainings keep their per-epoch checkpoints, so calling again resumes them.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import multiprocessing as mp
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -109,14 +109,9 @@ def run_jobs(func: Callable, params: dict, names: Sequence[str], log_dir: Path,
 
 
 def epochs_done(work_dir: Path) -> int:
-    """The last training epoch logged in ``work_dir`` (0 before the first log line)."""
-    epoch = 0
-    for path in work_dir.glob("*/vis_data/scalars.json"):
-        lines = path.read_text().splitlines()
-        for line in reversed(lines):
-            with contextlib.suppress(ValueError):
-                row = json.loads(line)
-                if "loss" in row:
-                    epoch = max(epoch, int(row.get("epoch", 0)))
-                    break
-    return epoch
+    """Epochs that ``work_dir``'s run has finished: the epoch of its last checkpoint (0 if none)."""
+    marker = work_dir / "last_checkpoint"
+    if not marker.is_file():
+        return 0
+    match = re.search(r"epoch_(\d+)\.pth$", marker.read_text().strip())
+    return int(match.group(1)) if match else 0
