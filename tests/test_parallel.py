@@ -47,3 +47,19 @@ def test_epochs_done_counts_finished_epochs(tmp_path):
     assert epochs_done(tmp_path) == 0
     (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_7.pth"))
     assert epochs_done(tmp_path) == 7
+
+
+def test_stages_default_to_every_run_of_the_profile_longest_first(monkeypatch):
+    from srtod.pipeline import parallel, stages
+    from srtod.pipeline.params import load_params, profile_runs
+
+    calls = []
+    monkeypatch.setattr(parallel, "run_jobs", lambda func, params, names, *a, **k: calls.append(
+        (func.__name__, list(names))) or {})
+    params = load_params(profile="default")
+    stages.train_experiments(params)
+    stages.evaluate_experiments(params)
+    (_, trained), (_, evaluated) = calls
+    assert sorted(trained) == sorted(evaluated) == sorted(profile_runs(params["active"]))
+    assert "faster_rcnn_srtod_s2" in trained
+    assert all(n.startswith("faster_rcnn_srtod") for n in trained[:3])  # SR-TOD runs first

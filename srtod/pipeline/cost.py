@@ -17,9 +17,9 @@ PAPER_SIZE = (800, 1344)
 def detector_pairs(params: dict) -> list[tuple[str, str, str]]:
     """(detector, baseline config, SR-TOD config) for every detector of Tab. 1 that the active
     profile trains (with or without SR-TOD)."""
-    from .params import profile_runs
+    from .params import profile_groups
 
-    trained = {resolve_experiment(params, r).group for r in profile_runs(params["active"])}
+    trained = set(profile_groups(params["active"]))
     pairs = []
     for name, spec in params["experiments"].items():
         if "config" in spec and f"{name}_srtod" in params["experiments"] \

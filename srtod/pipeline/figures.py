@@ -108,7 +108,8 @@ def make_figures(params: dict, out: Path = FIGURES) -> list[Path]:
         plot_val_curves,
         save,
     )
-    from .tables import run_groups, seed_table
+    from .params import profile_groups
+    from .tables import seed_table
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -143,12 +144,11 @@ def make_figures(params: dict, out: Path = FIGURES) -> list[Path]:
         if crops:
             fig = plot_feature_comparison(crops, feats_base, feats_srtod, crop_boxes)
             written.append(save(fig, out / "fig4_features_without_with_srtod.png"))
-    groups = run_groups(params)
     curves, val_curves, run_group = {}, {}, {}
-    for group, runs in groups.items():
-        for k, run in enumerate(runs):
+    for group, runs in profile_groups(params["active"]).items():
+        for seed, run in runs.items():
             path = RESULTS / "train" / run
-            if k == 0 and (path / "curves.csv").is_file():  # losses: the first seed suffices
+            if seed == min(runs) and (path / "curves.csv").is_file():  # losses: one seed suffices
                 df = pd.read_csv(path / "curves.csv")
                 if len(df):
                     curves[group] = df

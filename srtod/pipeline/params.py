@@ -41,12 +41,18 @@ def seed_run_name(experiment: str, seed: int) -> str:
     return experiment if seed == 0 else f"{experiment}_s{seed}"
 
 
-def profile_runs(active: dict) -> list[str]:
-    """Every run of a profile: ``run`` maps an experiment to its number of seeds (0, 1, ...), or
-    lists experiments that run once (seed 0)."""
+def profile_groups(active: dict) -> dict[str, dict[int, str]]:
+    """A profile's runs by experiment and seed, ``{experiment: {seed: run}}``: ``run`` maps an
+    experiment to its number of seeds (0, 1, ...), or lists experiments that run once (seed 0)."""
     run = active.get("run") or []
     counts = run if isinstance(run, dict) else {name: 1 for name in run}
-    return [seed_run_name(name, k) for name, n in counts.items() for k in range(int(n))]
+    return {name: {k: seed_run_name(name, k) for k in range(int(n))}
+            for name, n in counts.items() if int(n) > 0}
+
+
+def profile_runs(active: dict) -> list[str]:
+    """Every run of a profile, seeds included (see :func:`profile_groups`)."""
+    return [run for runs in profile_groups(active).values() for run in runs.values()]
 
 
 def load_params(path: str | Path = ROOT / "params.yaml", profile: str | None = None) -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..paths import PREPARED, RAW_DATA, RESULTS, ROOT, WORK_DIRS
-from .params import Experiment, resolve_experiment
+from .params import Experiment, profile_runs, resolve_experiment
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -199,18 +199,9 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
     return summary
 
 
-def _cost_order(params: dict, names: list[str]) -> list[str]:
-    """Longest runs first, so that parallel workers finish together: SR-TOD before baselines,
-    longer schedules first."""
-    def cost(name: str) -> float:
-        exp = resolve_experiment(params, name)
-        return (1.6 if exp.srtod else 1.0) * exp.options.get("train_cfg.max_epochs", 1)
-    return sorted(names, key=lambda n: -cost(n))
-
-
 def train_experiments(params: dict, names: list[str] | None = None,
                       workers: int | None = None) -> dict[str, dict]:
-    """Train ``names`` (default: the active profile's ``run``), ``workers`` one-thread runs side
+    """Train ``names`` (default: every run of the active profile), ``workers`` one-thread runs side
     by side (default: the profile's ``workers``, else the core count); returns the summaries.
 
     Each run resumes from its last checkpoint and is a no-op when already finished; logs go to
@@ -218,10 +209,13 @@ def train_experiments(params: dict, names: list[str] | None = None,
     """
     from .parallel import default_workers, epochs_done, run_jobs
 
-    names = _cost_order(params, list(params["active"]["run"] if names is None else names))
+    exps = {n: resolve_experiment(params, n)
+            for n in (profile_runs(params["active"]) if names is None else names)}
+    total = {n: e.options.get("train_cfg.max_epochs", 0) for n, e in exps.items()}
+    # longest runs first, so that the workers finish together: SR-TOD (~1.5x a baseline's step)
+    # before baselines, longer schedules first
+    names = sorted(exps, key=lambda n: -total[n] * (1.6 if exps[n].srtod else 1.0))
     workers = default_workers(params) if workers is None else workers
-    total = {n: resolve_experiment(params, n).options.get("train_cfg.max_epochs", 0)
-             for n in names}
 
     def progress() -> str:
         done = {n: epochs_done(WORK_DIRS / n) for n in names}
@@ -240,11 +234,11 @@ def train_experiments(params: dict, names: list[str] | None = None,
 
 def evaluate_experiments(params: dict, names: list[str] | None = None,
                          workers: int | None = None) -> dict[str, dict]:
-    """Evaluate ``names`` (default: the active profile's ``run``) side by side, like
+    """Evaluate ``names`` (default: every run of the active profile) side by side, like
     :func:`train_experiments`; returns the metric records."""
     from .parallel import default_workers, run_jobs
 
-    names = list(params["active"]["run"] if names is None else names)
+    names = list(profile_runs(params["active"]) if names is None else names)
     workers = default_workers(params) if workers is None else workers
     return run_jobs(evaluate_experiment, params, names, RESULTS / "eval" / "logs",
                     workers=workers)

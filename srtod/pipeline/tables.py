@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..paths import PREPARED, RESULTS, TABLES
-from .params import profile_runs, resolve_experiment
+from .params import profile_groups, profile_runs, resolve_experiment
 
 # Paper Tab. 1 (DroneSwarms): AP, AP50, AP75, APvt, APt, APs.
 PAPER_TAB1 = {
@@ -82,8 +82,7 @@ def load_record(name: str, results: Path = RESULTS, profile: str | None = None) 
 def group_record(params: dict, name: str, results: Path = RESULTS) -> dict:
     """The record of experiment ``name`` with its metrics averaged over the seeds it ran
     (``seeds``: how many); as :func:`load_record` when it ran once or not at all."""
-    runs = [r for r in profile_runs(params["active"])
-            if resolve_experiment(params, r).group == name]
+    runs = list(profile_groups(params["active"]).get(name, {}).values())
     records = [load_record(r, results, params["profile"]) for r in runs or [name]]
     done = [r for r in records if r.get("enabled")]
     if len(done) < 2:
@@ -158,27 +157,19 @@ def ablation_tables(params: dict, results: Path = RESULTS) -> dict[str, pd.DataF
             for key, spec in rows.items()}
 
 
-def run_groups(params: dict) -> dict[str, list[str]]:
-    """The active profile's runs by experiment: ``{experiment: [run at seed 0, 1, ...]}``."""
-    groups: dict[str, list[str]] = {}
-    for run in profile_runs(params["active"]):
-        groups.setdefault(resolve_experiment(params, run).group, []).append(run)
-    return groups
-
-
 def seed_table(params: dict, results: Path = RESULTS,
                metrics=("AP", "AP50", "APvt", "APt")) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Experiments run over several seeds: per-run values (long) and mean, std, count per group."""
     long = []
-    for group, runs in run_groups(params).items():
+    for group, runs in profile_groups(params["active"]).items():
         if len(runs) < 2:
             continue
-        for run in runs:
+        for seed, run in runs.items():
             record = load_record(run, results, params["profile"])
             if not record.get("enabled"):
                 continue
             for m in metrics:
-                long.append({"experiment": group, "run": run, "seed": record.get("seed", 0),
+                long.append({"experiment": group, "run": run, "seed": seed,
                              "metric": m, "value": record["metrics"].get(m)})
     long_df = pd.DataFrame(long, columns=["experiment", "run", "seed", "metric", "value"])
     if long_df.empty:
@@ -228,7 +219,7 @@ def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS
     )
 
     profile = params["profile"]
-    groups = run_groups(params)
+    groups = profile_groups(params["active"])
     rows, cache = [], {}
     gt = None
     for group, runs in groups.items():
@@ -236,10 +227,8 @@ def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS
         if ref is None or ref not in groups:
             continue
         pairs = []
-        for run in runs:
-            seed_ = resolve_experiment(params, run).seed
-            ref_run = next((r for r in groups[ref] if resolve_experiment(params, r).seed == seed_),
-                           None)
+        for seed_, run in runs.items():
+            ref_run = groups[ref].get(seed_)
             a, b = load_record(ref_run, results, profile) if ref_run else {}, \
                 load_record(run, results, profile)
             if a.get("enabled") and b.get("enabled"):
@@ -268,7 +257,7 @@ def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS
                          "difference": diff, "t low": t_lo, "t high": t_hi,
                          "seed-level CI": verdict(t_lo, t_hi),
                          "bootstrap low": b_lo, "bootstrap high": b_hi,
-                         "image-level CI": verdict(b_lo, b_hi)})
+                         "image-level CI": verdict(b_lo, b_hi), "replicates": n_boot if boot else 0})
     return pd.DataFrame(rows)
 
 
@@ -281,7 +270,8 @@ def compare_markdown(df: pd.DataFrame, title: str = TITLES["compare"]) -> str:
     lines = [f"### {title}", "",
              "Difference = experiment - baseline, paired by seed (same test images). Seed-level CI: "
              "Student's t over the per-seed differences; image-level CI: paired bootstrap over test "
-             "images (1000 replicates, percentile). Both 95%.", "",
+             f"images ({int(df['replicates'].max()) if len(df) else 0} replicates, percentile). "
+             "Both 95%.", "",
              "| experiment | metric | seeds | experiment mean ± std | baseline mean ± std | "
              "difference | seed-level 95% CI | image-level 95% CI | verdict (seed / image) |",
              "|" + "|".join(" --- " for _ in range(9)) + "|"]
@@ -305,24 +295,22 @@ def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     """Runs trained ``epochs_scale`` times longer against the same run on the normal schedule
     (same seed): test AP and APvt of both and the gain; converged when AP gains < 1 point."""
     rows = []
-    groups = run_groups(params)
+    groups = profile_groups(params["active"])
     for group, runs in groups.items():
         spec = params["experiments"][group]
         base = spec.get("base")
         if not spec.get("epochs_scale") or base not in groups:
             continue
-        for run in runs:
-            exp = resolve_experiment(params, run)
-            short_run = next((r for r in groups[base]
-                              if resolve_experiment(params, r).seed == exp.seed), None)
+        epochs = {name: resolve_experiment(params, name).options.get("train_cfg.max_epochs")
+                  for name in (base, group)}
+        for seed, run in runs.items():
+            short_run = groups[base].get(seed)
             short = load_record(short_run, results, params["profile"]) if short_run else {}
             long = load_record(run, results, params["profile"])
             if not (short.get("enabled") and long.get("enabled")):
                 continue
-            row = {"experiment": base, "seed": exp.seed,
-                   "epochs": resolve_experiment(params, short_run).options.get(
-                       "train_cfg.max_epochs"),
-                   "longer epochs": exp.options.get("train_cfg.max_epochs")}
+            row = {"experiment": base, "seed": seed, "epochs": epochs[base],
+                   "longer epochs": epochs[group]}
             for m in ("AP", "APvt"):
                 row[m] = short["metrics"][m]
                 row[f"{m} longer"] = long["metrics"][m]
