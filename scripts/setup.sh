@@ -28,7 +28,7 @@ log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 # Everything that defines the environment; a change to any of these re-runs the install.
 stamp_key() {
   cat "$REPO/requirements/torch.txt" "$REPO/requirements/base.txt" "$REPO/pyproject.toml" \
-      "$REPO/scripts/setup.sh" | sha256sum | cut -c1-16
+      "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" | sha256sum | cut -c1-16
 }
 STAMP="$VENV/.srtod-setup"
 KEY="$(stamp_key)"
@@ -46,39 +46,11 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 
 log "installing torch/torchvision (requirements/torch.txt)"
 "${PIP[@]}" install -q -r "$REPO/requirements/torch.txt"
-TORCH_VERSION="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
-PYTAG="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
-
-# mmcv's compiled ops are tied to the torch ABI: one cache folder per torch version and Python.
-CUDA="${SRTOD_CUDA:-0}"
-WHEEL_DIR="$CACHE/torch-$TORCH_VERSION-$PYTAG"
-if [[ "$CUDA" == 1 ]]; then WHEEL_DIR="$WHEEL_DIR-cuda"; fi
-mkdir -p "$WHEEL_DIR"
-if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
-  log "no cached mmcv $MMCV_VERSION wheel in $WHEEL_DIR: building from source (CUDA ops: $CUDA; ~15 min on 2 cores)"
-  BUILD="$(mktemp -d)"
-  trap 'rm -rf "$BUILD"' EXIT
-  # The build imports torch (no build isolation) and mmcv's setup.py imports pkg_resources,
-  # which setuptools >= 70 no longer ships: pin an older setuptools for the build only.
-  "${PIP[@]}" install -q "setuptools<70" wheel ninja
-  "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
-    -d "$BUILD" "mmcv==$MMCV_VERSION"
-  tar -xzf "$BUILD/mmcv-$MMCV_VERSION.tar.gz" -C "$BUILD"
-  SRC="$BUILD/mmcv-$MMCV_VERSION"
-  # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes -std=c++14/17.
-  sed -i -E 's/-std=c\+\+1[47]/-std=c++20/g' "$SRC/setup.py"
-  grep -q -- '-std=c++20' "$SRC/setup.py" || { echo "mmcv setup.py patch did not apply" >&2; exit 1; }
-  (cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA="$CUDA" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-     "$VENV/bin/python" -m pip wheel -q --no-deps --no-build-isolation -w "$BUILD/dist" .)
-  # Publish atomically so an interrupted build never leaves a broken wheel in the cache.
-  for whl in "$BUILD"/dist/mmcv-*.whl; do
-    cp "$whl" "$WHEEL_DIR/.tmp.$(basename "$whl")"
-    mv "$WHEEL_DIR/.tmp.$(basename "$whl")" "$WHEEL_DIR/$(basename "$whl")"
-  done
-  log "cached $(ls "$WHEEL_DIR"/mmcv-*.whl)"
-fi
-log "installing mmcv from $WHEEL_DIR"
-"${PIP[@]}" install -q --no-deps --force-reinstall "$(ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl | head -n1)"
+# mmcv's compiled ops are tied to the torch ABI: one cached wheel per torch, Python and CUDA.
+log "mmcv $MMCV_VERSION with compiled ops (built once, cached in $CACHE; ~12 min on 2 cores)"
+"${PIP[@]}" install -q ninja
+MMCV_WHEEL="$(MMCV_VERSION="$MMCV_VERSION" bash "$REPO/scripts/build_mmcv.sh" "$VENV/bin/python" "$CACHE")"
+"${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_WHEEL"
 
 log "installing the pinned stack (requirements/base.txt) and srtod (editable)"
 # base.txt pins the run-time setuptools (torch needs >= 77, mmengine needs pkg_resources).

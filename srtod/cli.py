@@ -19,7 +19,7 @@ COMMANDS: dict[str, str] = {
     "train": "train a detector from an srtod/mmdet config (resumes from the last checkpoint)",
     "evaluate": "evaluate detections (COCO results json) with the AI-TOD/COCO/VisDrone protocol",
     "predict": "run a trained detector on images and write COCO results json",
-    "benchmark": "parameters, FLOPs and CPU inference time of detectors with and without SR-TOD",
+    "benchmark": "parameters, FLOPs and inference time (CPU/GPU) of detectors with and without SR-TOD",
     "pipeline": "one stage of the DVC pipeline (prepare/train/evaluate/tables/figures) or publish",
 }
 

@@ -1,9 +1,14 @@
 """Load srtod/mmdet configs, switch their data set, and apply overrides.
 
-The data-set switch of the pipeline (``params.yaml: data.name``) lives here: a config written for one
-data set is moved to another by replacing its dataloaders and evaluators with those of
-``configs/_base_/datasets/<name>.py`` and setting the dependent model values (number of classes,
-anchor scale, initial DGFE threshold) from :mod:`srtod.data.catalog`.
+Configs are the truth: every per-data-set setting (input size, detections per image, anchor scale,
+initial DGFE threshold, number of classes) is written once, in the data-set base
+``configs/_base_/datasets/<name>.py``, and the paper has one config per (detector, data set) that
+inherits it; the pipeline selects that config (``params.yaml``, ``{data}``), it patches nothing.
+
+What remains is the ``--dataset`` switch for configs written for the synthetic set (the slim CPU
+configs): :func:`switch_dataset` replaces the dataloaders and evaluators with those of the data-set
+base and sets the model's number of classes, anchor scale and initial threshold from the same base's
+variables (:data:`DATASET_VARIABLES`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ from .paths import CONFIGS
 
 DATA_KEYS = ("train_dataloader", "val_dataloader", "test_dataloader", "val_evaluator",
              "test_evaluator")
+#: Variables of a data-set base that describe its data set; :func:`switch_dataset` carries them over
+#: (with the data keys) and applies the last three to the model.
+DATASET_VARIABLES = ("dataset_name", "dataset_type", "data_root", "image_scale", "num_classes",
+                     "anchor_scale", "threshold_init")
+#: The data set whose configs (the slim CPU ones) :func:`switch_dataset` may move to another one.
+SWITCHABLE = "synthetic"
 
 
 def list_configs() -> list[str]:
@@ -90,19 +101,50 @@ def set_image_scale(cfg: Config, scale: int | tuple[int, int]) -> None:
                     node["scale"] = scale
 
 
-def switch_dataset(cfg: Config, name: str) -> None:
-    """Replace the data part of ``cfg`` with data set ``name`` (see module docstring)."""
+def _dataset_key(name: str) -> str:
     from .data.catalog import get_dataset_info
 
-    info = get_dataset_info(name)
-    data_cfg = Config.fromfile(CONFIGS / "_base_" / "datasets" / f"{name}.py")
+    return get_dataset_info(name).name
+
+
+def dataset_base(name: str) -> Config:
+    """The data-set base config ``configs/_base_/datasets/<name>.py`` (``name`` as in
+    :mod:`srtod.data.catalog`, case-insensitive)."""
+    return Config.fromfile(CONFIGS / "_base_" / "datasets" / f"{_dataset_key(name)}.py")
+
+
+def switch_dataset(cfg: Config, name: str) -> None:
+    """Move ``cfg`` to data set ``name``: the dataloaders, evaluators and data-set variables of the
+    data-set base replace ``cfg``'s, and the model takes the base's ``num_classes``,
+    ``anchor_scale`` and ``threshold_init`` (heads, anchor generators, DGFE threshold).
+
+    A config already written for ``name`` is left as it is. Only configs of the synthetic set (the
+    slim CPU ones) move to another data set, or any config to the synthetic set (a CPU rehearsal):
+    a config written for a real data set carries that data set's schedule and detections per image,
+    so another data set takes its own config, not a patched one.
+    """
+    data_cfg = dataset_base(name)
+    target, own = data_cfg.dataset_name, cfg.get("dataset_name")
+    if own == target:
+        return
+    if own not in (None, SWITCHABLE) and target != SWITCHABLE:
+        folder = Path(cfg.filename).parent if cfg.filename else CONFIGS
+        own_configs = sorted(str(p.relative_to(CONFIGS) if p.is_relative_to(CONFIGS) else p)
+                             for p in folder.glob(f"*_{target}.py"))
+        instead = ", ".join(own_configs) or f"one inheriting _base_/datasets/{target}.py"
+        raise ValueError(
+            f"{cfg.filename or 'this config'} is written for {own!r}: its schedule and detections "
+            f"per image are that data set's, so it is not switched to {target!r}; use {target!r}'s "
+            f"own config ({instead})")
     for key in DATA_KEYS:
         cfg[key] = data_cfg[key]
-    set_num_classes(cfg.model, len(info.classes))
-    set_anchor_scale(cfg.model, info.anchor_scale)
+    for key in DATASET_VARIABLES:
+        cfg[key] = data_cfg[key]
+    set_num_classes(cfg.model, data_cfg.num_classes)
+    set_anchor_scale(cfg.model, data_cfg.anchor_scale)
     srtod = cfg.model.get("srtod")
     if srtod and srtod.get("dgfe"):
-        srtod.dgfe.setdefault("threshold", {})["init"] = info.threshold
+        srtod.dgfe.setdefault("threshold", {})["init"] = data_cfg.threshold_init
 
 
 def stretch_schedule(cfg: Config, old_epochs: int) -> None:
@@ -132,7 +174,8 @@ def load_config(config: str | Path, *, dataset: str | None = None,
     Args:
         config: path, or path relative to ``srtod/configs``.
         dataset: a name of :mod:`srtod.data.catalog` (``synthetic``, ``droneswarms``, ``visdrone``,
-            ``aitod``); None keeps the config's own.
+            ``aitod``); None, or the config's own data set, keeps the config as it is (see
+            :func:`switch_dataset`).
         data_root: folder with ``images/`` and ``annotations/`` for the chosen data set.
         image_size: the (longer) side images are resized to; None keeps the config's.
         work_dir: where checkpoints and logs go.
@@ -140,7 +183,7 @@ def load_config(config: str | Path, *, dataset: str | None = None,
             a new ``train_cfg.max_epochs`` stretches the LR schedule (:func:`stretch_schedule`).
     """
     cfg = Config.fromfile(resolve_config(config))
-    if dataset is not None:
+    if dataset is not None and cfg.get("dataset_name") != _dataset_key(dataset):
         switch_dataset(cfg, dataset)
     if data_root is not None:
         set_data_root(cfg, data_root)

@@ -1,4 +1,4 @@
-"""Computational cost of SR-TOD: parameters, FLOPs and CPU inference time.
+"""Computational cost of SR-TOD: parameters, FLOPs and inference time (CPU or GPU).
 
 FLOP convention (used everywhere here): **1 multiply-add = 2 FLOPs**, counted for convolutions,
 transposed convolutions, linear layers and matrix products only (``torch.utils.flop_counter``,
@@ -84,12 +84,13 @@ def num_params(module: nn.Module | None) -> int:
 def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
               fusion: str | None = "attention", diff_map: str = "pixel", cutoff: float = 0.1,
               threshold: dict | None = None, reduction: int = 16,
-              resize_mode: str = "nearest") -> dict[str, Any]:
+              resize_mode: str = "nearest", recon_head: dict | None = None) -> dict[str, Any]:
     """Parameters and FLOPs of the SR-TOD block alone on one level of an ``image_hw`` input.
 
     The block is the reconstruction head (RH) on the (1, C, H/s, W/s) level, the difference map
     (``diff_map`` 'pixel' = PD, Eq. 3, or 'highfreq' = HFD) against the (1, 3, H, W) input, and DGFE
     with ``fusion`` 'attention' (EA, the paper's), 'multiply' (EM), 'concat', or None (RH only).
+    ``recon_head`` is the head's config as in ``SelfReconstruction`` (default: the paper's head).
     Analysed on 'meta' tensors (no computation). Sides not divisible by ``s`` are rounded up, as
     the FPN does.
 
@@ -97,9 +98,10 @@ def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
     block and per part (``*_recon_head``, ``*_diff_map``, ``*_dgfe``) and ``gflops``; see the
     module docstring for the convention.
     """
+    from mmdet.registry import MODELS
+
     from .models.dgfe import DGFE
     from .models.difference_map import difference_map
-    from .models.reconstruction_head import ReconstructionHead
     from .models.self_reconstruction import align_to
 
     if diff_map not in DIFF_MAPS:
@@ -108,7 +110,8 @@ def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
         raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
     height, width = map(int, image_hw)
     level_hw = (math.ceil(height / stride), math.ceil(width / stride))
-    rh = ReconstructionHead(in_channels, stride=stride).to("meta").eval()
+    head_cfg = dict(recon_head or dict(type="ReconstructionHead"))
+    rh = MODELS.build(dict(head_cfg, in_channels=in_channels, stride=stride)).to("meta").eval()
     dgfe = None
     if fusion is not None:
         dgfe = DGFE(in_channels, reduction=reduction, threshold=threshold, fusion=fusion,
@@ -124,7 +127,7 @@ def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
     if dgfe is not None:
         f_dg, e_dg, _ = count_flops(dgfe, feat, dmap, elementwise=True)
     out: dict[str, Any] = dict(
-        in_channels=in_channels, stride=stride, image_hw=[height, width],
+        in_channels=in_channels, stride=stride, image_hw=[height, width], recon_head=head_cfg,
         level_hw=list(level_hw), fusion=fusion, diff_map=diff_map,
         params_recon_head=num_params(rh), params_diff_map=0, params_dgfe=num_params(dgfe),
         flops_recon_head=f_rh, flops_diff_map=f_dm, flops_dgfe=f_dg,
@@ -165,8 +168,9 @@ def fake_batch(image_hw: tuple[int, int], seed: int = 0) -> dict:
 
 
 def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warmup: int = 1,
-                  threads: int = 2, options: dict | None = None, seed: int = 0) -> dict[str, Any]:
-    """Parameters, FLOPs and CPU inference time of the detector of ``cfg`` on one image.
+                  threads: int = 2, options: dict | None = None, seed: int = 0,
+                  device: str | None = None) -> dict[str, Any]:
+    """Parameters, FLOPs and inference time of the detector of ``cfg`` on one image.
 
     Args:
         cfg: a Config, or a config path / name under ``srtod/configs``.
@@ -176,6 +180,9 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
         threads: ``torch.set_num_threads`` during the measurement (restored after).
         options: dotted-key overrides for the config.
         seed: seed of the weights (random, PyTorch default init) and of the random image.
+        device: where the model runs ('cpu', 'cuda', or None: CUDA when available). On a GPU
+            each timed run ends with ``torch.cuda.synchronize`` and ``peak_mem_mb`` is the peak
+            allocated memory of the timed runs.
 
     Returns:
         ``params`` (all), ``params_srtod`` (names starting with 'srtod.'), ``flops`` of one
@@ -183,22 +190,25 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
         if that cannot be run/counted, of backbone+neck+srtod (``flops_scope='extract_feat'``),
         ``flops_feat`` (backbone+neck+srtod, always), ``time_ms`` (median of
         ``model.test_step`` on the packed batch, preprocessing and post-processing included),
-        ``times_ms`` (all runs) and the settings. Custom mmcv ops (RoIAlign, NMS, deformable
+        ``times_ms`` (all runs), ``device`` and the settings. Custom mmcv ops (RoIAlign, NMS, deformable
         attention) count 0 FLOPs.
 
     On a shared CPU set ``OMP_WAIT_POLICY=PASSIVE`` before torch is imported (the CLI and
     ``benchmarks/bench_cost.py`` do): spinning OpenMP threads can make ``threads > 1`` timings
     tens of times slower than one thread.
     """
-    from .inference import build_model
+    from .inference import build_model, resolve_device
 
+    device = resolve_device(device)
+    cuda = device.startswith("cuda")
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     # cost needs no pretrained weights: random initialisation, nothing downloaded
     cfg = _as_config(cfg, {"model.backbone.init_cfg": None, **(options or {})})
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         torch.manual_seed(seed)
-        model = build_model(cfg)
+        model = build_model(cfg, device=device)
         params = num_params(model)
         params_srtod = sum(p.numel() for n, p in model.named_parameters()
                            if n.startswith("srtod."))
@@ -215,10 +225,15 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
         times = []
         with torch.no_grad():
             for i in range(warmup + repeats):
+                if i == warmup and cuda:
+                    torch.cuda.reset_peak_memory_stats()
+                sync()
                 t0 = time.perf_counter()
                 model.test_step(batch)
+                sync()
                 if i >= warmup:
                     times.append((time.perf_counter() - t0) * 1e3)
+        peak_mem_mb = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
     finally:
         torch.set_num_threads(old_threads)
     model_cfg = cfg.model
@@ -228,25 +243,26 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
                 flops=flops, gflops=flops / 1e9, flops_scope=scope, flops_error=error,
                 flops_feat=flops_feat, gflops_feat=flops_feat / 1e9,
                 time_ms=statistics.median(times), times_ms=times, repeats=repeats,
-                warmup=warmup, threads=threads,
+                warmup=warmup, threads=threads, device=device, peak_mem_mb=peak_mem_mb,
                 omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
 
 
 def cost_table(pairs: Sequence[tuple[str, Any, Any]], image_hw: tuple[int, int], *,
                repeats: int = 5, warmup: int = 1, threads: int = 2, options: dict | None = None,
-               raw: list | None = None):
+               raw: list | None = None, device: str | None = None):
     """One row per ``(name, baseline_cfg, srtod_cfg)``: params (M), GFLOPs and time (ms) of the
     baseline and of SR-TOD and the ratios SR-TOD / baseline (pandas DataFrame).
 
     GFLOPs of both use the same ``flops_scope``: '_forward' if both could be counted, otherwise
     'extract_feat' (backbone+neck+srtod). ``raw``, if given, receives the two
-    :func:`detector_cost` dicts of every pair.
+    :func:`detector_cost` dicts of every pair. ``device`` as in :func:`detector_cost`.
     """
     import pandas as pd
 
     rows = []
     for name, base_cfg, srtod_cfg in pairs:
-        kw = dict(repeats=repeats, warmup=warmup, threads=threads, options=options)
+        kw = dict(repeats=repeats, warmup=warmup, threads=threads, options=options,
+                  device=device)
         base = detector_cost(base_cfg, image_hw, **kw)
         sr = detector_cost(srtod_cfg, image_hw, **kw)
         if raw is not None:
@@ -254,7 +270,7 @@ def cost_table(pairs: Sequence[tuple[str, Any, Any]], image_hw: tuple[int, int],
         full = base["flops_scope"] == sr["flops_scope"] == "_forward"
         key = "gflops" if full else "gflops_feat"
         rows.append(dict(
-            detector=name, size=f"{image_hw[0]}x{image_hw[1]}",
+            detector=name, size=f"{image_hw[0]}x{image_hw[1]}", device=base["device"],
             flops_scope="_forward" if full else "extract_feat",
             params_base_M=base["params"] / 1e6, params_srtod_M=sr["params"] / 1e6,
             params_ratio=sr["params"] / base["params"],

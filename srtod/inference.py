@@ -30,8 +30,20 @@ class Prediction:
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # each (h, w), original size
 
 
-def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str = "cpu"):
-    """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode.
+def resolve_device(device: str | None = None) -> str:
+    """``device`` as given, or ``'cuda'`` when a GPU is available and ``'cpu'`` otherwise (None or
+    ``'auto'``). A CUDA device asked for on a machine without one is a clear error."""
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch {torch.__version__} sees no "
+                           "CUDA GPU: use --device cpu")
+    return str(device)
+
+
+def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str | None = None):
+    """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode, on
+    ``device`` (default: CUDA when available, else CPU; see :func:`resolve_device`).
 
     Without a checkpoint the model is initialised by its ``init_weights`` (its ``init_cfg``, e.g. a
     pretrained backbone): some mmdet modules (DINO's level embeddings) allocate parameters with
@@ -42,9 +54,12 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str =
     from mmengine.runner import load_checkpoint
     from mmengine.utils import import_modules_from_strings
 
+    from .checks import check_config
     from .engine import allow_mmengine_checkpoints
 
+    check_config(cfg)
     allow_mmengine_checkpoints()
+    device = resolve_device(device)
     if cfg.get("custom_imports"):
         import_modules_from_strings(**cfg.custom_imports)
     init_default_scope(cfg.get("default_scope", "mmdet"))
@@ -66,7 +81,7 @@ def _original_size_maps(record: dict[str, torch.Tensor], i: int, meta: dict) -> 
             continue
         m = record[key][i : i + 1, :, :h, :w].float()
         m = F.interpolate(m, size=(oh, ow), mode="bilinear" if key != "mask" else "nearest")
-        out[key] = m[0].permute(1, 2, 0).squeeze(-1).numpy()
+        out[key] = m[0].permute(1, 2, 0).squeeze(-1).cpu().numpy()
     return out
 
 
@@ -95,8 +110,9 @@ def iter_predictions(model, loader, *, record_maps: bool = False, limit: int | N
                 meta = sample.metainfo
                 maps = _original_size_maps(records[0], i, meta) if records else {}
                 yield Prediction(img_id=int(meta["img_id"]), img_path=meta["img_path"],
-                                 bboxes=inst.bboxes.numpy(), scores=inst.scores.numpy(),
-                                 labels=inst.labels.numpy(), maps=maps)
+                                 bboxes=inst.bboxes.cpu().numpy(),
+                                 scores=inst.scores.cpu().numpy(),
+                                 labels=inst.labels.cpu().numpy(), maps=maps)
                 done += 1
                 bar.update(1)
                 if limit is not None and done >= limit:
@@ -115,9 +131,10 @@ def to_coco_results(predictions: list[Prediction], cat_ids: list[int]) -> list[d
 
 
 def predict_split(cfg: Config, checkpoint: str | Path, out_json: str | Path, split: str = "test",
-                  *, progress: bool = True) -> Path:
-    """Predict a whole split and write COCO results json; returns its path."""
-    model = build_model(cfg, checkpoint)
+                  *, device: str | None = None, progress: bool = True) -> Path:
+    """Predict a whole split on ``device`` (see :func:`resolve_device`) and write COCO results
+    json; returns its path."""
+    model = build_model(cfg, checkpoint, device=device)
     loader = build_loader(cfg, split)
     predictions = list(iter_predictions(model, loader, progress=progress))
     cat_ids = list(loader.dataset.cat_ids)

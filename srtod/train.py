@@ -40,6 +40,46 @@ def _last_checkpoint(work_dir: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def enable_amp(cfg: Config) -> None:
+    """Mixed-precision training, as mmdet's ``tools/train.py --amp``: mmengine's
+    ``AmpOptimWrapper`` with a dynamic loss scale. It needs a CUDA GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ValueError("--amp needs a CUDA GPU (mmengine's AmpOptimWrapper); "
+                         "this machine has none: train without --amp")
+    wrapper = cfg.optim_wrapper
+    if wrapper.get("type", "OptimWrapper") not in ("OptimWrapper", "AmpOptimWrapper"):
+        raise ValueError(f"--amp: optim_wrapper type {wrapper['type']!r} is not OptimWrapper")
+    wrapper.type = "AmpOptimWrapper"
+    wrapper.setdefault("loss_scale", "dynamic")
+
+
+def set_distributed(cfg: Config) -> None:
+    """Multi-process settings that depend on the machine, not the experiment: NCCL between GPU
+    processes and gloo where there is no GPU (CPU runs, the tests); and, for a launched run whose
+    config names no ``model_wrapper_cfg``, mmengine's DDP wrapper without ``device_ids`` (which
+    CPU modules refuse) and with ``find_unused_parameters`` for SR-TOD models, whose paper-mode
+    threshold t never receives a gradient (DDP would otherwise wait for it and fail)."""
+    import torch
+
+    dist_cfg = cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})
+    dist_cfg["backend"] = "nccl" if torch.cuda.is_available() else "gloo"
+    if cfg.get("launcher", "none") != "none" and not cfg.get("model_wrapper_cfg"):
+        unused = cfg.get("find_unused_parameters", cfg.model.get("type") == "SRTOD")
+        cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", broadcast_buffers=False,
+                                     find_unused_parameters=unused)
+        if not torch.cuda.is_available():
+            cfg.model_wrapper_cfg["device_ids"] = None  # mmengine's default [LOCAL_RANK]: GPUs
+    if cfg.get("launcher") == "pytorch" and not torch.cuda.is_available():
+        import torch.distributed as dist
+
+        # mmengine's pytorch launcher calls torch.cuda.set_device; on CPUs join the group here
+        # (torchrun's environment), and mmengine uses it as it is.
+        if not dist.is_initialized():
+            dist.init_process_group(backend="gloo")
+
+
 def prepare_work_dir(cfg: Config, work_dir: Path) -> Path | None:
     """Make ``work_dir`` ready for ``cfg``: keep it (and return the checkpoint to resume from) when
     it was made by the same config and model code, otherwise empty it so training starts over."""
@@ -63,14 +103,17 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
     """
     from mmengine.runner import Runner
 
+    from .checks import check_config
     from .engine import allow_mmengine_checkpoints
 
+    check_config(cfg)
     allow_mmengine_checkpoints()
     work_dir = Path(work_dir).resolve()
     if not resume and work_dir.exists():
         shutil.rmtree(work_dir)
     resume_from = prepare_work_dir(cfg, work_dir)
     cfg = cfg.copy()
+    set_distributed(cfg)
     cfg.work_dir = str(work_dir)
     cfg.resume = resume_from is not None
     cfg.load_from = str(resume_from) if resume_from else cfg.get("load_from")

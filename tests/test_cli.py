@@ -41,4 +41,17 @@ def test_generate_train_predict_commands(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert isinstance(json.loads(out.read_text()), list) and "APvt" in res.stdout
     missing = _srtod("predict", config, str(tmp_path / "nope.pth"), "--data-root", str(data))
-    assert missing.returncode == 2 and "nope.pth" in missing.stdout
+    assert missing.returncode == 2 and "nope.pth" in missing.stderr and not missing.stdout
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the no-GPU errors")
+def test_gpu_options_without_a_gpu_say_so():
+    """--device cuda and --amp on a machine without a GPU: one line on stderr, exit code 2."""
+    config = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+    for args in (("predict", config, "x.pth", "--device", "cuda"),
+                 ("benchmark", "--device", "cuda:0"),
+                 ("pipeline", "figures", "--device", "cuda")):
+        res = _srtod(*args)
+        assert res.returncode == 2 and "sees no CUDA GPU" in res.stderr, args
+    res = _srtod("train", config, "--amp")
+    assert res.returncode == 2 and "--amp needs a CUDA GPU" in res.stderr

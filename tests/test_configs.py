@@ -7,7 +7,9 @@ import torch
 from conftest import make_batch
 from srtod.config import list_configs, load_config
 
-CONFIGS = list_configs()
+# the slim CPU configs and the DroneSwarms paper configs; test_paper_configs.py builds the
+# VisDrone2019 / AI-TOD ones and trains a step of one per detector
+CONFIGS = [c for c in list_configs() if c.endswith(("_synthetic.py", "_droneswarms.py"))]
 
 
 def _build(cfg):
@@ -87,15 +89,34 @@ def test_pretrained_backbone_loads_from_local_checkpoint(tmp_path):
     torch.testing.assert_close(model.backbone.conv1.weight, donor.conv1.weight)
 
 
-def test_dataset_switch_sets_classes_anchor_and_threshold():
-    cfg = load_config("faster_rcnn/srtod_faster-rcnn_r50_fpn_20e_droneswarms.py", dataset="visdrone")
+def test_dataset_switch_reads_classes_anchor_and_threshold_from_the_data_set_base():
+    from srtod.config import dataset_base
+
+    # the slim CPU configs move to any data set: data, classes, anchor scale and t of its base
+    cfg = load_config("faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
+                      dataset="visdrone")
     assert cfg.model.roi_head.bbox_head.num_classes == 10
     assert cfg.model.rpn_head.anchor_generator.scales == [6]
     assert abs(cfg.model.srtod.dgfe.threshold.init - 4 / 255) < 1e-9
     assert cfg.train_dataloader.dataset.type == "VisDroneDataset"
-    cfg = load_config("retinanet/srtod_retinanet_r50_fpn_20e_droneswarms.py", dataset="aitod")
-    assert cfg.model.bbox_head.num_classes == 8
-    assert cfg.model.bbox_head.anchor_generator.octave_base_scale == 4
+    assert cfg.train_dataloader.dataset.pipeline[2]["scale"] == (1280, 1280)
+    assert cfg.dataset_name == "visdrone"
+    cfg = load_config("retinanet/srtod_retinanet_r18-slim_fpn_cpu_synthetic.py", dataset="AITOD")
+    base = dataset_base("aitod")
+    assert cfg.model.bbox_head.num_classes == base.num_classes == 8
+    assert cfg.model.bbox_head.anchor_generator.octave_base_scale == base.anchor_scale == 4
+    assert cfg.model.srtod.dgfe.threshold.init == base.threshold_init
+    # a config written for the data set asked for is not patched
+    own = load_config("faster_rcnn/srtod_faster-rcnn_r50_fpn_12e_visdrone.py")
+    assert load_config("faster_rcnn/srtod_faster-rcnn_r50_fpn_12e_visdrone.py",
+                       dataset="visdrone").to_dict() == own.to_dict()
+    # a paper config is not moved to another real data set (its schedule and detections per image
+    # are its own data set's): the error names the configs to use instead
+    with pytest.raises(ValueError, match="srtod_faster-rcnn_r50_fpn_12e_aitod.py"):
+        load_config("faster_rcnn/srtod_faster-rcnn_r50_fpn_20e_droneswarms.py", dataset="aitod")
+    # ... but may rehearse on the synthetic set
+    cfg = load_config("faster_rcnn/faster-rcnn_r50_fpn_12e_visdrone.py", dataset="synthetic")
+    assert cfg.model.roi_head.bbox_head.num_classes == 1 and cfg.dataset_name == "synthetic"
     with pytest.raises(FileNotFoundError, match="available"):
         load_config("faster_rcnn/nope.py")
 
@@ -159,3 +180,28 @@ def test_cosine_reaches_its_floor_at_the_last_iteration():
     floor = 0.05 * 0.01
     assert lrs[-1] == pytest.approx(floor + (0.01 - floor) * (1 + np.cos(np.pi * 14 / 15)) / 2)
     assert lrs[-1] < 0.07 * 0.01 and lrs == sorted(lrs, reverse=True)
+
+
+@pytest.mark.parametrize("config", [
+    "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
+    "dino/srtod_dino-4scale_r18-slim_cpu_synthetic.py",
+    "faster_rcnn/srtod_faster-rcnn_r50_fpn_12e_visdrone.py",
+])
+def test_threshold_gets_no_weight_decay_unless_asked(config):
+    """The paper's t has zero gradient: decay would be all that moves it (issue 10). Every
+    schedule excludes it; decay_mult=1 restores the official behaviour."""
+    from mmengine.optim import build_optim_wrapper
+
+    from srtod.inference import build_model
+
+    def t_decay(**options):
+        cfg = load_config(config, options={"model.backbone.init_cfg": None, **options})
+        model = build_model(cfg, device="cpu")
+        groups = build_optim_wrapper(model, cfg.optim_wrapper).optimizer.param_groups
+        t = model.srtod.dgfe.threshold.t
+        (group,) = [g for g in groups if any(p is t for p in g["params"])]
+        return group["weight_decay"], cfg.optim_wrapper.optimizer.weight_decay
+
+    assert t_decay() == (0.0, pytest.approx(1e-4))
+    decay, base = t_decay(**{"optim_wrapper.paramwise_cfg.custom_keys.threshold.decay_mult": 1.0})
+    assert decay == base > 0

@@ -21,11 +21,17 @@ def test_names_and_types():
     ("synthetic", 40 / 255, 2, 1), ("droneswarms", 40 / 255, 2, 1), ("aitod", 3 / 255, 4, 8),
     ("visdrone", 4 / 255, 6, 10)])
 def test_paper_settings(name, threshold, anchor, n_classes):
-    info = get_dataset_info(name)
-    assert info.threshold == pytest.approx(threshold)
-    assert info.anchor_scale == anchor
+    """The class names are the catalog's; the model settings are the data-set base config's, whose
+    number of classes is derived from the catalog (one source per fact)."""
+    from srtod.config import dataset_base
+
+    info, base = get_dataset_info(name), dataset_base(name)
     assert info.num_classes == len(info.classes) == len(info.palette) == n_classes
     assert info.metainfo["classes"] == info.classes
+    assert base.dataset_name == name and base.num_classes == n_classes
+    assert base.threshold_init == pytest.approx(threshold)
+    assert base.anchor_scale == anchor
+    assert not hasattr(info, "threshold") and not hasattr(info, "anchor_scale")
 
 
 def test_classes():

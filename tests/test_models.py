@@ -138,6 +138,22 @@ def test_threshold_gradients_paper_vs_ste():
     assert grads["learnable_ste"] is not None and grads["learnable_ste"].abs() > 0
 
 
+@pytest.mark.parametrize("ste_grad", ["t", "all"])
+def test_ste_gradient_reaches_d_only_when_asked(ste_grad):
+    """learnable_ste: t always learns; D (so the reconstruction head) gets the detection loss's
+    gradient only with ste_grad='all'. The hard forward value is the same for both."""
+    thr = Threshold(mode="learnable_ste", init=0.5, temperature=0.05, ste_grad=ste_grad)
+    dmap = torch.rand(1, 1, 8, 8, requires_grad=True)
+    mask = thr(dmap)
+    assert torch.equal(mask.detach(), (dmap.detach() > 0.5).float())
+    (mask * torch.arange(64.0).view(1, 1, 8, 8)).sum().backward()
+    assert thr.t.grad is not None and thr.t.grad.abs() > 0
+    reached = dmap.grad is not None and bool(dmap.grad.abs().sum() > 0)
+    assert reached == (ste_grad == "all")
+    with pytest.raises(ValueError, match="ste_grad"):
+        Threshold(mode="learnable_ste", ste_grad="d")
+
+
 def test_ste_threshold_moves_in_short_training():
     torch.manual_seed(0)
     dgfe = DGFE(8, threshold=dict(mode="learnable_ste", init=0.5, temperature=0.05))
@@ -166,7 +182,12 @@ def test_self_reconstruction_block(size):
     assert not torch.equal(new[0], feats[0])
     losses = block.loss(out, target)
     torch.testing.assert_close(losses["loss_rec"], F.mse_loss(out["recon"], target))
-    assert "srtod_t" in losses and "loss" not in "srtod_t"
+    # t is logged, not optimised: mmengine's parse_losses sums only keys containing 'loss'
+    from mmengine.model import BaseModel
+
+    total, logged = BaseModel.parse_losses(None, losses)
+    torch.testing.assert_close(total, losses["loss_rec"])
+    assert "srtod_t" in logged
 
 
 def test_rh_only_leaves_features_unchanged():

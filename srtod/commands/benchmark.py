@@ -1,6 +1,8 @@
-"""``python -m srtod benchmark``: parameters, FLOPs and CPU time of detectors with and without SR-TOD.
+"""``python -m srtod benchmark``: parameters, FLOPs and inference time of detectors with and without
+SR-TOD, on the CPU or a GPU.
 
-    python -m srtod benchmark [--configs A B ...] [--size H W] [--repeats N] [--out cost.json]
+    python -m srtod benchmark [--configs A B ...] [--size H W] [--repeats N] [--device cuda]
+                              [--out cost.json]
 
 ``--configs`` takes baseline / SR-TOD config pairs (paths or names under ``srtod/configs``); a
 config given alone is paired with its sibling (``x.py`` <-> ``srtod_x.py``). Default: the slim
@@ -18,6 +20,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
 
+from . import add_device_argument, device_of  # noqa: E402
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--configs", nargs="+", default=None,
@@ -26,10 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input image size (default: 256 256)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs, median (default: 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default: 1)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU: torch threads (default: 2)")
     parser.add_argument("--cfg-options", nargs="+", default=None, metavar="KEY=VALUE",
                         help="config overrides for every model, e.g. model.backbone.init_cfg=None")
     parser.add_argument("--out", default=None, help="write the table and raw figures as json")
+    add_device_argument(parser)
 
 
 def _parse_options(items: list[str] | None) -> dict | None:
@@ -44,19 +49,24 @@ def _parse_options(items: list[str] | None) -> dict | None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
     from pathlib import Path
 
     from srtod.cost import cost_table, default_pairs, pair_configs
 
+    device = device_of(args)
+    if device is None:
+        return 2
     try:
         pairs = pair_configs(args.configs) if args.configs else default_pairs()
     except FileNotFoundError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     raw: list = []
     size = tuple(args.size)
     table = cost_table(pairs, size, repeats=args.repeats, warmup=args.warmup,
-                       threads=args.threads, options=_parse_options(args.cfg_options), raw=raw)
+                       threads=args.threads, options=_parse_options(args.cfg_options), raw=raw,
+                       device=device)
     print(table.to_markdown(index=False, floatfmt=".5g"))
     if args.out:
         out = Path(args.out)

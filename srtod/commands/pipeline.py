@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import add_device_argument, device_of
+
 STAGES = ("prepare", "train", "evaluate", "tables", "figures", "publish")
 
 
@@ -22,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parallel one-thread jobs (default: the profile's, else the cores)")
     parser.add_argument("--bootstrap", type=int, default=1000,
                         help="tables: bootstrap replicates of the image-level intervals")
+    add_device_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"published to {publish()}")
         return 0
     from ..pipeline.params import load_params
+
+    device = device_of(args)
+    if device is None:
+        return 2
 
     params = load_params(profile=args.profile)
     runs = args.runs or None
@@ -49,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.stage == "evaluate":
         from ..pipeline.stages import evaluate_experiments
 
-        for name, r in evaluate_experiments(params, runs, workers=args.workers).items():
+        for name, r in evaluate_experiments(params, runs, workers=args.workers,
+                                                     device=device).items():
             m = r.get("metrics") or {}
             print(f"{name}: " + (f"AP {m['AP']:.1f} APvt {m['APvt']:.1f}" if m
                                  else r.get("skipped", "")))
@@ -62,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ..pipeline.figures import make_figures
 
-        for path in make_figures(params):
+        for path in make_figures(params, device=device):
             print(path)
     return 0

@@ -4,6 +4,9 @@ optionally their AI-TOD evaluation."""
 from __future__ import annotations
 
 import argparse
+import sys
+
+from . import add_device_argument, device_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-size", type=int, help="resize images to this (longer) side")
     parser.add_argument("--evaluate", action="store_true", help="also print AI-TOD metrics")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
+    add_device_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,12 +30,15 @@ def run(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..inference import predict_split
 
+    device = device_of(args)
+    if device is None:
+        return 2
     cfg = load_config(args.config, dataset=args.dataset, data_root=args.data_root,
                       image_size=args.image_size, options=args.cfg_options)
     if not Path(args.checkpoint).is_file() and "://" not in args.checkpoint:
-        print(f"error: checkpoint {args.checkpoint} does not exist")
+        print(f"error: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
         return 2
-    out = predict_split(cfg, args.checkpoint, args.out, args.split)
+    out = predict_split(cfg, args.checkpoint, args.out, args.split, device=device)
     print(f"detections: {out}")
     if args.evaluate:
         from ..evaluation import evaluate_coco, metrics_table

@@ -1,10 +1,11 @@
-"""Registry of the data sets srtod knows: classes, mmdet dataset class, layout, SR-TOD settings.
+"""Registry of the data sets srtod knows: classes, mmdet dataset class, layout.
 
-The pipeline's data-set switch (``params.yaml: data.name``, see :func:`srtod.config.switch_dataset`)
-picks an entry by name. Per-data-set model settings are those of the paper (Cao et al., ECCV 2024,
-Sec. 4.1) and of the official code: the initial learnable threshold of the DGFE filtration, in image
-intensity units [0, 1] (40/255 DroneSwarms, 4/255 VisDrone2019, 3/255 AI-TOD), and the anchor scale
-(2 DroneSwarms; 4 AI-TOD and 6 VisDrone as in RFLA, whose settings the paper follows there).
+The class names (in label order) live here and only here: the dataset classes' ``METAINFO``
+(:mod:`srtod.data.datasets`), the VisDrone converter and the configs' ``num_classes`` (each data-set
+base ``srtod/configs/_base_/datasets/<name>.py`` reads it from here) all use them. Everything the
+model and training take per data set (input size, anchor scale, initial DGFE threshold, detections
+per image; paper Sec. 4.1 and the official code) is written in that data-set base, not here. This
+module needs neither mmdet nor mmengine.
 
 Expected layout (everything relative to the repository root; the mmdet configs in
 ``srtod/configs/_base_/datasets/<name>.py`` read exactly these paths)::
@@ -47,8 +48,6 @@ class DatasetInfo:
         palette: one RGB colour per class, for visualisation.
         data_root: folder with ``images/<split>/`` and ``annotations/<split>.json``.
         source_format: ``generated``, ``coco`` or ``visdrone`` (txt, needs ``srtod convert``).
-        threshold: paper's initial DGFE threshold t (image intensities in [0, 1]).
-        anchor_scale: paper's anchor scale (``scales=[s]`` / ``octave_base_scale=s``).
         description: one line, with the reference.
     """
 
@@ -58,8 +57,6 @@ class DatasetInfo:
     palette: tuple[tuple[int, int, int], ...]
     data_root: str
     source_format: str
-    threshold: float
-    anchor_scale: float
     description: str
 
     @property
@@ -97,21 +94,18 @@ CATALOG: dict[str, DatasetInfo] = {
     "synthetic": DatasetInfo(
         name="synthetic", dataset_type="DroneSwarmsDataset", classes=DRONE_CLASSES,
         palette=_DRONE_PALETTE, data_root="data/synthetic/", source_format="generated",
-        threshold=40 / 255, anchor_scale=2,
         description="procedural anti-UAV swarms modelled on DroneSwarms (srtod.data.synthetic)"),
     "droneswarms": DatasetInfo(
         name="droneswarms", dataset_type="DroneSwarmsDataset", classes=DRONE_CLASSES,
         palette=_DRONE_PALETTE, data_root="data/raw/droneswarms/", source_format="coco",
-        threshold=40 / 255, anchor_scale=2,
         description="DroneSwarms anti-UAV set, mean object size ~7.9 px (Cao et al., ECCV 2024)"),
     "aitod": DatasetInfo(
         name="aitod", dataset_type="AITODDataset", classes=AITOD_CLASSES, palette=_AITOD_PALETTE,
-        data_root="data/raw/aitod/", source_format="coco", threshold=3 / 255, anchor_scale=4,
+        data_root="data/raw/aitod/", source_format="coco",
         description="AI-TOD v1, 8 classes of tiny objects in aerial images (Wang et al., ICPR 2020)"),
     "visdrone": DatasetInfo(
         name="visdrone", dataset_type="VisDroneDataset", classes=VISDRONE_CLASSES,
         palette=_VISDRONE_PALETTE, data_root="data/raw/visdrone/", source_format="visdrone",
-        threshold=4 / 255, anchor_scale=6,
         description="VisDrone2019-DET, 10 classes seen from drones (Du et al., ICCVW 2019)"),
 }
 

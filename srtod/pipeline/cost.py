@@ -1,5 +1,5 @@
-"""Cost stage: parameters, FLOPs and CPU inference time of the Tab. 1 detectors, without and with
-SR-TOD, at the active profile's image size (``paper``: 800 x 1344)."""
+"""Cost stage: parameters, FLOPs and inference time of the Tab. 1 detectors, without and with
+SR-TOD, at the active profile's image size (``paper``: 800 x 1344), on the CPU or a GPU."""
 
 from __future__ import annotations
 
@@ -30,17 +30,20 @@ def detector_pairs(params: dict) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def cost_stage(params: dict, out=RESULTS / "cost") -> pd.DataFrame:
-    """Measure and write ``results/cost/cost.{csv,md,json}``; returns the table."""
+def cost_stage(params: dict, out=RESULTS / "cost", device: str | None = None) -> pd.DataFrame:
+    """Measure on ``device`` (default: CUDA when available) and write
+    ``results/cost/cost.{csv,md,json}``; returns the table."""
     from ..cost import cost_table
 
     size = params["active"]["data"].get("image_size")
     image_hw = (size, size) if size else PAPER_SIZE
     repeats = 1 if params["profile"] == "smoke" else 3
-    table = cost_table(detector_pairs(params), image_hw, repeats=repeats)
+    table = cost_table(detector_pairs(params), image_hw, repeats=repeats, device=device)
+    on_gpu = len(table) and str(table["device"].iloc[0]).startswith("cuda")
+    where = "GPU" if on_gpu else "CPU, 2 threads"
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "cost.csv", index=False)
-    title = f"Cost at {image_hw[0]} x {image_hw[1]} (CPU, 2 threads, median of {repeats})"
+    title = f"Cost at {image_hw[0]} x {image_hw[1]} ({where}, median of {repeats})"
     (out / "cost.md").write_text(to_markdown(table, title))
     (out / "cost.json").write_text(json.dumps(table.to_dict(orient="records"), indent=2) + "\n")
     return table

@@ -20,8 +20,9 @@ from .stages import experiment_config
 log = logging.getLogger(__name__)
 
 
-def load_trained(params: dict, name: str):
-    """(cfg, model) of a trained experiment, or None when it was not trained in this profile."""
+def load_trained(params: dict, name: str, device: str | None = None):
+    """(cfg, model) of a trained experiment on ``device`` (default: CUDA when available), or None
+    when it was not trained in this profile."""
     from ..inference import build_model
 
     path = RESULTS / "train" / name / "summary.json"
@@ -31,12 +32,12 @@ def load_trained(params: dict, name: str):
     if not summary.get("enabled") or not summary.get("checkpoint"):
         return None
     cfg = experiment_config(params, resolve_experiment(params, name))
-    return cfg, build_model(cfg, WORK_DIRS.parent / summary["checkpoint"])
+    return cfg, build_model(cfg, WORK_DIRS.parent / summary["checkpoint"], device=device)
 
 
 def _heatmap(feat: torch.Tensor) -> np.ndarray:
     """Channel mean of |features| of one image: (C, h, w) -> (h, w)."""
-    return feat.abs().mean(0).numpy()
+    return feat.abs().mean(0).cpu().numpy()
 
 
 def forward_maps(model, batch: dict) -> dict[str, np.ndarray]:
@@ -58,15 +59,15 @@ def forward_maps(model, batch: dict) -> dict[str, np.ndarray]:
             rec = {"feat": model.extract_feat(data["inputs"])[0]}
     image = input_to_unit_range(data["inputs"], model.data_preprocessor)[0, :, :h, :w]
     scale = np.asarray(sample.metainfo.get("scale_factor", (1.0, 1.0)), dtype=float)
-    boxes = sample.gt_instances.bboxes.numpy() * np.tile(scale, 2)
-    out = {"image": (image.permute(1, 2, 0).numpy() * 255).astype(np.uint8), "boxes": boxes,
+    boxes = sample.gt_instances.bboxes.cpu().numpy() * np.tile(scale, 2)
+    out = {"image": (image.permute(1, 2, 0).cpu().numpy() * 255).astype(np.uint8), "boxes": boxes,
            "enhanced": _heatmap(rec["feat"][0])}
     if is_srtod:
         out["level"] = _heatmap(rec["level"][0])
-        out["recon"] = rec["recon"][0, :, :h, :w].permute(1, 2, 0).numpy()
-        out["dmap"] = rec["dmap"][0, 0, :h, :w].numpy()
+        out["recon"] = rec["recon"][0, :, :h, :w].permute(1, 2, 0).cpu().numpy()
+        out["dmap"] = rec["dmap"][0, 0, :h, :w].cpu().numpy()
         if "mask" in rec:
-            out["mask"] = rec["mask"][0, 0, :h, :w].numpy()
+            out["mask"] = rec["mask"][0, 0, :h, :w].cpu().numpy()
     return out
 
 
@@ -93,8 +94,9 @@ def _scaled_crop(feat: np.ndarray, shape: tuple[int, int], box) -> np.ndarray:
                 int(x0 * sx):max(int(np.ceil(x1 * sx)), int(x0 * sx) + 1)]
 
 
-def make_figures(params: dict, out: Path = FIGURES) -> list[Path]:
-    """Write every figure the active profile can make; returns their paths."""
+def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -> list[Path]:
+    """Write every figure the active profile can make (models run on ``device``, default: CUDA
+    when available); returns their paths."""
     from ..viz import (
         choose_zoom,
         plot_coverage,
@@ -115,7 +117,7 @@ def make_figures(params: dict, out: Path = FIGURES) -> list[Path]:
     written: list[Path] = []
     n = params["active"].get("figures", {}).get("num_images", 2)
     det = params["active"]["ablation_detector"]
-    srtod, base, hfd = (load_trained(params, x) for x in (f"{det}_srtod", det, "diff_highfreq"))
+    srtod, base, hfd = (load_trained(params, x, device) for x in (f"{det}_srtod", det, "diff_highfreq"))
     if srtod is not None:
         crops, feats_base, feats_srtod, crop_boxes = [], [], [], []
         for i, batch in enumerate(_batches(srtod[0], n)):

@@ -5,6 +5,10 @@ An experiment is resolved to a config path plus overrides: ``base`` chains are f
 merged base first, and the profile's training settings are applied last. ``seed`` and
 ``epochs_scale`` (the profile's ``max_epochs`` times this; the LR schedule stretches with it) are
 inherited along the chain too.
+
+A config entry may name one config per data set: ``{data}`` stands for the profile's ``data.name``
+and ``*`` for what the data set's config chooses itself (its schedule, e.g. ``20e`` or ``12e``); the
+pattern must match exactly one file under ``srtod/configs`` (:func:`resolve_config_pattern`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from ..paths import ROOT
+from ..paths import CONFIGS, ROOT
 
 PROFILES = ("smoke", "default", "full", "paper")
 SEED_SUFFIX = re.compile(r"^(?P<base>.+)_s(?P<seed>[1-9][0-9]*)$")
@@ -88,6 +92,23 @@ def _train_options(train: dict, epochs_scale: float = 1.0) -> dict[str, Any]:
     return options
 
 
+def resolve_config_pattern(pattern: str, data: str) -> str:
+    """The config named by ``pattern`` for data set ``data`` (a path relative to ``srtod/configs``):
+    ``{data}`` is replaced by ``data`` and ``*`` matches the data set's own choice (its schedule).
+    A pattern without either is returned as it is."""
+    if "{data}" not in pattern and "*" not in pattern:
+        return pattern
+    name = pattern.replace("{data}", data)
+    matches = sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.glob(name))
+    if len(matches) != 1:
+        known = sorted(p.stem.rsplit("_", 1)[-1]
+                       for p in CONFIGS.glob(pattern.replace("{data}", "*")))
+        raise ValueError(
+            f"params.yaml: config {pattern!r} for data set {data!r} matches "
+            f"{matches or 'no config'}; the data sets with a config of this pattern: {known}")
+    return matches[0]
+
+
 def resolve_experiment(params: dict, name: str) -> Experiment:
     """Config, overrides and seed of run ``name`` (an experiment, or ``<experiment>_s<seed>``)
     under the active profile."""
@@ -111,7 +132,7 @@ def resolve_experiment(params: dict, name: str) -> Experiment:
             break
         current = f"{active['ablation_detector']}_srtod" if base == "ablation" else base
     root = chain[-1]
-    config = root["config"][active["model"]]
+    config = resolve_config_pattern(root["config"][active["model"]], active["data"]["name"])
     options: dict[str, Any] = {}
     seed, epochs_scale = 0, 1.0
     for spec in reversed(chain):

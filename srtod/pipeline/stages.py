@@ -233,15 +233,16 @@ def train_experiments(params: dict, names: list[str] | None = None,
 
 
 def evaluate_experiments(params: dict, names: list[str] | None = None,
-                         workers: int | None = None) -> dict[str, dict]:
+                         workers: int | None = None, device: str | None = None) -> dict[str, dict]:
     """Evaluate ``names`` (default: every run of the active profile) side by side, like
-    :func:`train_experiments`; returns the metric records."""
+    :func:`train_experiments`, on ``device`` (default: CUDA when available); returns the metric
+    records."""
     from .parallel import default_workers, run_jobs
 
     names = list(profile_runs(params["active"]) if names is None else names)
     workers = default_workers(params) if workers is None else workers
     return run_jobs(evaluate_experiment, params, names, RESULTS / "eval" / "logs",
-                    workers=workers)
+                    workers=workers, device=device)
 
 
 # ---------------------------------------------------------------------------------------- evaluate
@@ -261,7 +262,8 @@ def _gt_boxes(ann_file: Path) -> dict[int, np.ndarray]:
     return {k: np.asarray(v, dtype=float).reshape(-1, 4) for k, v in boxes.items()}
 
 
-def evaluate_experiment(params: dict, name: str, split: str = "test", threads: int = 2) -> dict:
+def evaluate_experiment(params: dict, name: str, split: str = "test", threads: int = 2,
+                        device: str | None = None) -> dict:
     """Predict ``split`` with the trained experiment, evaluate (AI-TOD protocol), and for SR-TOD
     models measure the difference-map coverage per size bucket. Returns the metrics dict."""
     import torch
@@ -283,7 +285,7 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
         return record
     torch.set_num_threads(threads)
     cfg = experiment_config(params, exp)
-    model = build_model(cfg, WORK_DIRS.parent / train_summary["checkpoint"])
+    model = build_model(cfg, WORK_DIRS.parent / train_summary["checkpoint"], device=device)
     loader = build_loader(cfg, split)
     start = time.perf_counter()
     predictions = list(iter_predictions(model, loader, record_maps=exp.srtod))
@@ -294,7 +296,8 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     result = evaluate_coco(ann_file, detections, protocol="aitod")
     pr_curves(result).to_csv(out / "pr.csv", index=False)
     record.update(metrics=result["metrics"], per_class=result.get("per_class"),
-                  images=len(predictions), seconds_per_image=round(seconds / max(len(predictions), 1), 4),
+                  images=len(predictions), device=str(next(model.parameters()).device),
+                  seconds_per_image=round(seconds / max(len(predictions), 1), 4),
                   final_t=train_summary.get("final_t"))
     threshold = getattr(getattr(getattr(model, "srtod", None), "dgfe", None), "threshold", None)
     if threshold is not None and threshold.mode == "none":

@@ -1,7 +1,9 @@
-# DINO w/ SR-TOD, paper setting (Tab. 1: 35.4 -> 35.6 AP): reconstruction from the finest level
-# (stride 8, three up-stages), DGFE, t = 40/255.
+# DINO w/ SR-TOD on DroneSwarms (Tab. 1: 35.4 -> 35.6 AP): the baseline config plus reconstruction
+# from the finest level (stride 8, three up-stages), DGFE, and a learnable threshold t initialised
+# at the data set's value.
 _base_ = './dino-4scale_r50_12e_droneswarms.py'
 model = dict(
     type='SRTOD', detector='DINO',
     srtod=dict(type='SelfReconstruction', in_channels=256, level=0, stride=8,
-               dgfe=dict(type='DGFE', threshold=dict(mode='learnable', init=40 / 255))))
+               dgfe=dict(type='DGFE',
+                         threshold=dict(mode='learnable', init={{_base_.threshold_init}}))))

@@ -1,9 +1,9 @@
-# Faster R-CNN baseline, paper setting (Sec. 4.1): ImageNet ResNet-50 FPN, anchor scale 2,
-# SGD lr 0.0025 for 20 epochs, batch 2, on DroneSwarms.
+# Faster R-CNN baseline, paper setting (Sec. 4.1) on DroneSwarms: ImageNet ResNet-50 FPN, SGD lr
+# 0.0025 for 20 epochs, batch 2; the data set's anchor scale and classes, mmdet's detection counts.
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../_base_/datasets/droneswarms.py',
     '../_base_/schedules/sgd_20e.py', '../_base_/runtime.py'
 ]
 model = dict(
-    rpn_head=dict(anchor_generator=dict(scales=[2])),
-    roi_head=dict(bbox_head=dict(num_classes=1)))
+    rpn_head=dict(anchor_generator=dict(scales=[{{_base_.anchor_scale}}])),
+    roi_head=dict(bbox_head=dict(num_classes={{_base_.num_classes}})))

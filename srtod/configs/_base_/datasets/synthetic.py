@@ -68,3 +68,14 @@ val_evaluator = dict(type='AITODMetric', ann_file=data_root + 'annotations/val.j
                      protocol='aitod')
 test_evaluator = dict(type='AITODMetric', ann_file=data_root + 'annotations/test.json',
                       protocol='aitod')
+
+# The data set's settings of the model (paper Sec. 4.1 and the official code), written once per data
+# set in its base: detector configs read them as `{{_base_.<name>}}`, `--dataset` (and
+# srtod.config.switch_dataset) reads them from here. The class names are srtod.data.catalog's (the
+# dataset class's METAINFO and the VisDrone converter read them there, without mmengine), so the
+# heads' number of classes is taken from it.
+dataset_name = 'synthetic'
+num_classes = __import__(
+    'srtod.data.catalog', fromlist=['CATALOG']).CATALOG[dataset_name].num_classes
+anchor_scale = 2  # DroneSwarms' value: RPN `scales=[s]`, RetinaNet `octave_base_scale=s`
+threshold_init = 40 / 255  # DroneSwarms' initial DGFE threshold t (image intensities in [0, 1])

@@ -1,10 +1,39 @@
 # VisDrone2019-DET (10 classes) converted to COCO by `python -m srtod convert` into
 # data/raw/visdrone/annotations/ (see srtod/data/README.md); ignored regions are iscrowd=1.
-_base_ = './droneswarms.py'
+# Settings of the official code (which follows RFLA, as the paper says in Sec. 4.1): images resized
+# to fit 1280x1280, 3000 RPN proposals and 3000 detections per image.
+_base_ = './synthetic.py'
+dataset_name = 'visdrone'
 dataset_type = 'VisDroneDataset'
 data_root = 'data/raw/visdrone/'
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
-test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+image_scale = (1280, 1280)
+num_classes = __import__(
+    'srtod.data.catalog', fromlist=['CATALOG']).CATALOG[dataset_name].num_classes
+anchor_scale = 6  # RFLA's, official code
+threshold_init = 4 / 255  # official code
+# RPN proposals per image (nms_pre and max_per_img, training and test; a one-stage head's candidates
+# before NMS) and detections per image after NMS
+proposals_per_img = 3000
+detections_per_img = 3000
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                     pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                   pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                    pipeline=test_pipeline))
 val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
 test_evaluator = dict(ann_file=data_root + 'annotations/test.json')

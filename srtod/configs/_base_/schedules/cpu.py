@@ -1,5 +1,6 @@
 # `default` profile: a short from-scratch schedule for 2 CPU cores. AdamW converges far faster
 # than SGD from random init in a few hundred iterations; the pipeline sets max_epochs from params.yaml.
+_base_ = './threshold_no_decay.py'
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

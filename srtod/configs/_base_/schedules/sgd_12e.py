@@ -1,4 +1,8 @@
-# Paper Sec. 4.1, VisDrone2019 and AI-TOD (RFLA's settings): SGD lr 0.005, 12 epochs, decay at 8, 11.
+# Paper Sec. 4.1, VisDrone2019 and AI-TOD ("all the experiment settings of RFLA"): SGD, 12 epochs,
+# lr 0.005 decayed at epochs 8 and 11; momentum, weight decay, batch and warm-up as sgd_20e.
+# Departure from the official code, which follows the paper: the official VisDrone / AI-TOD configs
+# state this schedule in mmdet 2.x keys (`optimizer`, `lr_config`, `runner`) that mmengine ignores,
+# so its runs used its base schedule_1x instead: SGD lr 0.01, 12 epochs, decay at 8 and 11.
 _base_ = './sgd_20e.py'
 train_cfg = dict(max_epochs=12)
 param_scheduler = [

@@ -1,4 +1,5 @@
 # Paper Sec. 4.1, DroneSwarms: SGD lr 0.0025, momentum 0.9, weight decay 1e-4, batch 2, 20 epochs.
+_base_ = './threshold_no_decay.py'
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

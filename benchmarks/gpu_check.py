@@ -1,0 +1,221 @@
+"""GPU check of the paper path: train, predict and time the paper Faster R-CNN w/ SR-TOD on a GPU.
+
+On generated 1920 x 1080 frames (the DroneSwarms frame size), with random weights (no ImageNet
+download): trains ``--iters`` iterations in fp32 and ``--amp-iters`` with ``--amp`` through
+:func:`srtod.train.train` (the ``python -m srtod train`` path), predicts the test split with the
+trained checkpoint and evaluates it (AI-TOD protocol; the AP of so short a run means nothing, the
+check is that the path works), and times inference of the same detector without and with SR-TOD
+(:func:`srtod.cost.detector_cost`, CUDA-synchronised, median of ``--repeats``). Prints a table and
+writes it as JSON. ``scripts/gpu_check.sh`` sets up the environment and runs it:
+
+    python benchmarks/gpu_check.py --out results/gpu_check.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+CONFIG = "faster_rcnn/srtod_faster-rcnn_r50_fpn_20e_droneswarms.py"
+FRAME_HW = (1080, 1920)
+WARMUP_ITERS = 10  # iterations excluded from it/s (CUDA context, cuDNN autotuning, allocator)
+
+
+def sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+class IterTimer:
+    """Wall time after each training iteration (CUDA-synchronised) and the peak GPU memory.
+
+    mmengine's log processor resets CUDA's peak-memory counter at every log line, so the peak is
+    read after every iteration, before the logger (the hook runs with priority VERY_HIGH)."""
+
+    def __init__(self) -> None:
+        self.stamps: list[float] = []
+        self.peak_bytes = 0
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        sync()
+        self.stamps.append(time.perf_counter())
+        if torch.cuda.is_available():
+            self.peak_bytes = max(self.peak_bytes, torch.cuda.max_memory_allocated())
+
+    def its(self, skip: int = WARMUP_ITERS) -> float:
+        if len(self.stamps) <= skip + 1:
+            raise RuntimeError(f"{len(self.stamps)} iterations timed, need more than {skip + 1}")
+        return (len(self.stamps) - 1 - skip) / (self.stamps[-1] - self.stamps[skip])
+
+
+def register_timer() -> IterTimer:
+    """Register a hook type that hands its instance back (the Runner builds hooks from configs)."""
+    from mmdet.registry import HOOKS
+    from mmengine.hooks import Hook
+
+    timer = IterTimer()
+
+    class GpuCheckTimer(Hook):
+        priority = "VERY_HIGH"
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            timer.after_train_iter(runner, batch_idx, data_batch, outputs)
+
+    HOOKS.register_module(name="GpuCheckTimer", module=GpuCheckTimer, force=True)
+    return timer
+
+
+def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, workers: int,
+              train_images: int, amp: bool) -> dict:
+    """Train ``iters`` iterations (whole epochs of ``train_images``); it/s and peak memory."""
+    from srtod.config import load_config
+    from srtod.train import enable_amp, train
+
+    epochs = max(1, math.ceil(iters * batch / train_images))
+    cfg = load_config(config, data_root=data, options={
+        "model.backbone.init_cfg": None,
+        "train_dataloader.batch_size": batch, "train_dataloader.num_workers": workers,
+        "train_dataloader.persistent_workers": workers > 0,
+        "train_cfg.max_epochs": epochs, "train_cfg.val_interval": epochs + 1,
+        "default_hooks.checkpoint.interval": epochs})
+    if amp:
+        enable_amp(cfg)
+    timer = register_timer()
+    cfg.custom_hooks = [*cfg.get("custom_hooks", []), dict(type="GpuCheckTimer")]
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    result = train(cfg, work_dir, resume=False, progress=False)
+    return dict(amp=amp, iterations=len(timer.stamps), batch_size=batch, epochs=epochs,
+                its=round(timer.its(), 2), images_per_s=round(timer.its() * batch, 1),
+                seconds=round(time.perf_counter() - start, 1),
+                peak_mem_gb=round(timer.peak_bytes / 2**30, 2) if timer.peak_bytes else None,
+                input_hw=_input_hw(cfg), checkpoint=str(result.checkpoint))
+
+
+def _input_hw(cfg) -> list[int]:
+    """The Resize scale of the test pipeline (W, H as mmdet writes it) as [H, W]."""
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step["type"] == "Resize":
+            w, h = step["scale"]
+            return [h, w]
+    return list(FRAME_HW)
+
+
+def predict_run(config: str, data: Path, checkpoint: str, out: Path, device: str) -> dict:
+    from srtod.config import load_config
+    from srtod.evaluation import evaluate_coco
+    from srtod.inference import predict_split
+
+    cfg = load_config(config, data_root=data, options={"model.backbone.init_cfg": None})
+    start = time.perf_counter()
+    dets = predict_split(cfg, checkpoint, out, "test", device=device, progress=False)
+    seconds = time.perf_counter() - start
+    metrics = evaluate_coco(data / "annotations" / "test.json", dets)["metrics"]
+    images = len(json.loads((data / "annotations" / "test.json").read_text())["images"])
+    return dict(images=images, seconds_per_image=round(seconds / images, 4),
+                detections=len(json.loads(Path(dets).read_text())),
+                AP=round(metrics["AP"], 2), APvt=round(metrics["APvt"], 2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=CONFIG, help="SR-TOD config (its baseline: without "
+                        "the srtod_ prefix)")
+    parser.add_argument("--data", type=Path, default=Path("work_dirs/gpu_check/data"))
+    parser.add_argument("--iters", type=int, default=50)
+    parser.add_argument("--amp-iters", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=2, help="paper: 2")
+    parser.add_argument("--train-images", type=int, default=20)
+    parser.add_argument("--test-images", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=8, help="dataloader processes")
+    parser.add_argument("--repeats", type=int, default=20, help="timed inference runs (median)")
+    parser.add_argument("--out", type=Path, default=Path("results/gpu_check.json"))
+    parser.add_argument("--device", default="cuda", help="cpu: rehearse the check on a CPU "
+                        "(small --iters; no AMP)")
+    args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("error: no CUDA GPU visible to torch: this check needs one "
+                         "(--device cpu rehearses it)")
+    if args.device == "cpu":
+        import os
+
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # training follows the device too
+        args.amp_iters = 0
+
+    import mmcv
+    from mmcv.ops import nms
+
+    from srtod.cost import detector_cost, pair_configs
+    from srtod.data.synthetic import generate_dataset
+
+    boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0]], device=args.device)
+    assert nms(boxes, torch.tensor([0.9, 0.8], device=args.device), 0.5)[1].tolist() == [0]
+    gpu = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU ({platform.machine()})"
+    report: dict = dict(gpu=gpu, torch=torch.__version__,
+                        cuda=torch.version.cuda, mmcv=mmcv.__version__,
+                        python=platform.python_version(), config=args.config)
+    print(f"{report['gpu']}: torch {report['torch']} (CUDA {report['cuda']}), mmcv "
+          f"{report['mmcv']} ops ok on {args.device}", flush=True)
+
+    if not (args.data / "annotations" / "test.json").is_file():
+        summary = generate_dataset(args.data, num_images={"train": args.train_images,
+                                                          "val": 2, "test": args.test_images},
+                                   image_size=FRAME_HW, seed=0, progress=False)
+        print(f"generated {args.train_images + 2 + args.test_images} frames of "
+              f"{FRAME_HW[1]}x{FRAME_HW[0]} in {summary['seconds']:.0f} s", flush=True)
+    work = args.out.parent / "gpu_check_work"
+    kw = dict(data=args.data, batch=args.batch, workers=args.workers,
+              train_images=args.train_images)
+    report["train"] = train_run(args.config, work_dir=work / "fp32", iters=args.iters,
+                                amp=False, **kw)
+    print(f"train fp32: {report['train']}", flush=True)
+    if args.amp_iters:
+        report["train_amp"] = train_run(args.config, work_dir=work / "amp",
+                                        iters=args.amp_iters, amp=True, **kw)
+        print(f"train AMP: {report['train_amp']}", flush=True)
+    report["predict"] = predict_run(args.config, args.data, report["train"]["checkpoint"],
+                                    work / "detections.json", args.device)
+    print(f"predict: {report['predict']}", flush=True)
+
+    (_, base_cfg, srtod_cfg), = pair_configs([args.config])
+    hw = tuple(report["train"]["input_hw"])
+    report["inference"] = {}
+    for name, cfg in (("baseline", base_cfg), ("srtod", srtod_cfg)):
+        c = detector_cost(cfg, hw, repeats=args.repeats, warmup=min(5, args.repeats),
+                          device=args.device)
+        mem = c["peak_mem_mb"]
+        report["inference"][name] = dict(ms_per_image=round(c["time_ms"], 2),
+                                         peak_mem_gb=round(mem / 1024, 2) if mem else None,
+                                         gflops=round(c["gflops"], 1), params_M=round(c["params"] / 1e6, 2))
+    inf = report["inference"]
+    inf["time_ratio"] = round(inf["srtod"]["ms_per_image"] / inf["baseline"]["ms_per_image"], 3)
+    print(f"inference at {hw[1]}x{hw[0]}: {inf}", flush=True)
+
+    t, a, p = report["train"], report.get("train_amp"), report["predict"]
+    rows = [
+        (f"training fp32, it/s (batch {t['batch_size']})", t["its"]),
+        ("training fp32, peak GPU memory (GB)", t["peak_mem_gb"]),
+        *([("training AMP, it/s", a["its"]), ("training AMP, peak GPU memory (GB)",
+                                               a["peak_mem_gb"])] if a else []),
+        ("predict (test split, whole path), s/image", p["seconds_per_image"]),
+        ("inference baseline, ms/image", inf["baseline"]["ms_per_image"]),
+        ("inference SR-TOD, ms/image", inf["srtod"]["ms_per_image"]),
+        ("SR-TOD / baseline time", inf["time_ratio"]),
+    ]
+    print(f"\n| {report['gpu']}, input {hw[1]}x{hw[0]} | value |\n|---|---|")
+    for label, value in rows:
+        print(f"| {label} | {value} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nreport: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
