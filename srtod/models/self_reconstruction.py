@@ -14,8 +14,8 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from . import reconstruction_head  # noqa: F401  (registers the heads)
 from .difference_map import difference_map
-from .reconstruction_head import ReconstructionHead
 
 
 def align_to(img: Tensor, size: Sequence[int]) -> Tensor:
@@ -43,14 +43,18 @@ class SelfReconstruction(BaseModule):
         in_channels (int): Channels C of the level.
         level (int): Index of the level in the neck's outputs. Defaults to 0 (the finest).
         stride (int): Stride of that level (4 for P2, 8 for P3). Defaults to 4.
+        recon_head (dict): Reconstruction head config without ``in_channels`` and ``stride``:
+            :class:`ReconstructionHead` (the paper's, default) or :class:`LiteReconstructionHead`.
         dgfe (dict, optional): :class:`DGFE` config without ``in_channels``; ``None`` gives the
-            "RH only" row of Tab. 4 (reconstruction loss, features unchanged).
+            "RH only" row of Tab. 4 (reconstruction loss, features unchanged; at inference the
+            reconstruction is skipped, since nothing uses it).
         diff_map (dict): ``kind`` 'pixel' (Eq. 3) or 'highfreq' (Tab. 7) and its ``cutoff``.
         loss_rec (dict): Reconstruction loss. Defaults to MSE with weight 1.0.
         init_cfg (dict, optional): Initialization config.
     """
 
     def __init__(self, in_channels: int, level: int = 0, stride: int = 4,
+                 recon_head: ConfigType = dict(type="ReconstructionHead"),
                  dgfe: OptConfigType = dict(type="DGFE"),
                  diff_map: ConfigType = dict(kind="pixel", cutoff=0.1),
                  loss_rec: ConfigType = dict(type="mmdet.MSELoss", loss_weight=1.0),
@@ -58,7 +62,7 @@ class SelfReconstruction(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.level = level
         self.diff_map = dict(diff_map)
-        self.recon_head = ReconstructionHead(in_channels, stride=stride)
+        self.recon_head = MODELS.build(dict(recon_head, in_channels=in_channels, stride=stride))
         self.dgfe = MODELS.build(dict(dgfe, in_channels=in_channels)) if dgfe else None
         self.loss_rec = MODELS.build(loss_rec)
         self._records: list[dict[str, Tensor]] | None = None
@@ -76,6 +80,8 @@ class SelfReconstruction(BaseModule):
             (N, 1, H, W), ``mask_level`` and ``feat`` (the enhanced level).
         """
         feat = feats[self.level]
+        if self.dgfe is None and not self.training and self._records is None:
+            return tuple(feats), dict(level=feat)  # RH only: D changes nothing at inference
         recon = align_to(self.recon_head(feat), target.shape[-2:])
         out = dict(level=feat, recon=recon, dmap=difference_map(recon, target, **self.diff_map))
         if self.dgfe is not None:

@@ -180,9 +180,14 @@ def seed_table(params: dict, results: Path = RESULTS,
 
 
 def reference_of(params: dict, group: str) -> str | None:
-    """The experiment that ``group`` is compared with: a detector w/ SR-TOD (and every ablation of
-    it) with the same detector without SR-TOD. None for baselines and longer-schedule runs."""
+    """The experiment that ``group`` is compared with: its ``reference`` in ``params.yaml`` if it
+    names one (``ablation``: the profile's ablation detector w/ SR-TOD), else, for a detector
+    w/ SR-TOD (and every ablation of it), the same detector without SR-TOD. None for baselines and
+    longer-schedule runs."""
     spec = params["experiments"][group]
+    if spec.get("reference"):
+        ref = spec["reference"]
+        return f"{params['active']['ablation_detector']}_srtod" if ref == "ablation" else ref
     if spec.get("epochs_scale"):
         return None
     exp = resolve_experiment(params, group)
