@@ -21,9 +21,9 @@ repro: setup
 publish: setup
 	$(BIN)/python -m srtod pipeline publish
 
-## The test suite, notebooks included (each on its `smoke` parameters)
+## The test suite, notebooks included (each on its `smoke` parameters), and the models' doctests
 test: setup
-	$(BIN)/python -m pytest -q --nbval-lax notebooks tests
+	$(BIN)/python -m pytest -q --nbval-lax --doctest-modules notebooks tests srtod/models
 
 test-fast: setup
 	$(BIN)/python -m pytest -q tests -m "not slow"
@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/ruff check srtod tests benchmarks
 
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 clean-venv:
 	rm -rf $(VENV)

@@ -20,17 +20,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.c
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
 from srtod.config import load_config  # noqa: E402
-from srtod.cost import count_flops, fake_batch, num_params  # noqa: E402
-from srtod.inference import build_model, resolve_device  # noqa: E402
+from srtod.cost import interleaved_costs  # noqa: E402
+from srtod.inference import resolve_device  # noqa: E402
 from srtod.paths import ROOT  # noqa: E402
+from srtod.pipeline.cost import HEAD_KEY, head_variants  # noqa: E402
 
 CONFIGS = {
     "paper": ("faster_rcnn/faster-rcnn_r50_fpn_20e_droneswarms.py",
@@ -38,15 +37,6 @@ CONFIGS = {
     "slim": ("faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
              "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"),
 }
-HEAD_KEY = "model.srtod.recon_head"
-
-
-def head_variants(params_file: Path = ROOT / "params.yaml") -> dict[str, dict]:
-    """``{experiment: recon_head config}`` of the experiments that change the head."""
-    experiments = yaml.safe_load(params_file.read_text())["experiments"]
-    return {name: spec["options"][HEAD_KEY] for name, spec in experiments.items()
-            if HEAD_KEY in (spec.get("options") or {})}
-
 
 def describe(head: dict | None) -> str:
     if head is None:
@@ -65,46 +55,24 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     device = resolve_device(args.device)
-    cuda = device.startswith("cuda")
-    torch.set_num_threads(args.threads)
     base_cfg, srtod_cfg = CONFIGS[args.model]
-    no_download = {"model.backbone.init_cfg": None}
-    rows = {"baseline": (load_config(base_cfg, options=no_download), None),
-            "srtod_paper_head": (load_config(srtod_cfg, options=no_download), None)}
-    for name, head in head_variants().items():
-        rows[name] = (load_config(srtod_cfg, options={**no_download, HEAD_KEY: head}), head)
-
-    batch = fake_batch(tuple(args.size))
-    models, stats = {}, {}
-    for name, (cfg, head) in rows.items():
-        torch.manual_seed(0)
-        model = build_model(cfg, device=device)
-        with torch.no_grad():
-            data = model.data_preprocessor(batch, False)
-        flops, _, _ = count_flops(model._forward, data["inputs"], data["data_samples"])
-        stats[name] = dict(head=describe(head) if name != "baseline" else "none",
-                           params_M=num_params(model) / 1e6, gflops=flops / 1e9, times_ms=[])
-        models[name] = model
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
-    with torch.no_grad():
-        for r in range(args.warmup + args.repeats):
-            for name, model in models.items():
-                sync()
-                t0 = time.perf_counter()
-                model.test_step(batch)
-                sync()
-                if r >= args.warmup:
-                    stats[name]["times_ms"].append((time.perf_counter() - t0) * 1e3)
-    base_ms = statistics.median(stats["baseline"]["times_ms"])
-    where = torch.cuda.get_device_name() if cuda else f"CPU, {args.threads} threads"
+    heads = {"baseline": "none", "srtod_paper_head": describe(None)}
+    cfgs = {"baseline": load_config(base_cfg), "srtod_paper_head": load_config(srtod_cfg)}
+    experiments = yaml.safe_load((ROOT / "params.yaml").read_text())["experiments"]
+    for name, head in head_variants(experiments).items():
+        cfgs[name] = load_config(srtod_cfg, options={HEAD_KEY: head})
+        heads[name] = describe(head)
+    stats = interleaved_costs(cfgs, tuple(args.size), repeats=args.repeats, warmup=args.warmup,
+                              threads=args.threads, device=device)
+    where = torch.cuda.get_device_name() if device.startswith("cuda") else \
+        f"CPU, {args.threads} threads"
     print(f"\n{args.model} Faster R-CNN at {args.size[0]} x {args.size[1]} on {where}, median of "
           f"{args.repeats} interleaved runs\n")
     print("| model | head | params (M) | GFLOPs | ms / image | time vs baseline |")
     print("|---|---|---|---|---|---|")
     for name, s in stats.items():
-        s["time_ms"] = statistics.median(s["times_ms"])
-        s["time_ratio"] = s["time_ms"] / base_ms
-        print(f"| {name} | {s['head']} | {s['params_M']:.2f} | {s['gflops']:.1f} | "
+        s["head"] = heads[name]
+        print(f"| {name} | {s['head']} | {s['params'] / 1e6:.2f} | {s['gflops']:.1f} | "
               f"{s['time_ms']:.1f} | {s['time_ratio']:.3f} |")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,13 @@ stamp_key() {
 }
 STAMP="$VENV/.srtod-setup"
 KEY="$(stamp_key)"
+# The notebooks run on the kernel 'srtod' (user-level, so any Jupyter finds it): registered on every
+# run, so it always points at the environment of the latest set-up, also after another clone's.
+register_kernel() {
+  "$VENV/bin/python" -m ipykernel install --user --name srtod --display-name "Python (srtod)" >/dev/null
+}
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$KEY" && -x "$VENV/bin/python" ]]; then
+  register_kernel
   log "environment up to date ($VENV)"
   exit 0
 fi
@@ -70,7 +76,7 @@ print(f"torch {torch.__version__}, mmcv {mmcv.__version__} (ops ok), mmdet {mmde
 EOF
 
 log "registering the Jupyter kernel 'srtod'"
-"$VENV/bin/python" -m ipykernel install --user --name srtod --display-name "Python (srtod)" >/dev/null
+register_kernel
 
 echo "$KEY" > "$STAMP"
 log "done"

@@ -247,6 +247,55 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
                 omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
 
 
+def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeats: int = 5,
+                      warmup: int = 1, threads: int = 2, device: str | None = None,
+                      seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Parameters, FLOPs and inference time of several detectors, **timed interleaved**: all are
+    built first, then run r of every model comes before run r+1 of any, on the same random image,
+    so the drift of a shared machine hits all of them alike.
+
+    Args:
+        cfgs: ``{name: Config or config path}``; the first is the reference of ``time_ratio``.
+        image_hw, repeats, warmup, threads, device, seed: as in :func:`detector_cost`.
+
+    Returns:
+        ``{name: {params, gflops (of model._forward), time_ms (median), times_ms, time_ratio}}``.
+    """
+    from .inference import build_model, resolve_device
+
+    device = resolve_device(device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    batch = fake_batch(image_hw, seed)
+    models, stats = {}, {}
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for name, cfg in cfgs.items():
+            torch.manual_seed(seed)
+            model = build_model(_as_config(cfg, {"model.backbone.init_cfg": None}), device=device)
+            with torch.no_grad():
+                data = model.data_preprocessor(batch, False)
+            flops, _, _ = count_flops(model._forward, data["inputs"], data["data_samples"])
+            stats[name] = dict(params=num_params(model), gflops=flops / 1e9, times_ms=[])
+            models[name] = model
+        with torch.no_grad():
+            for r in range(warmup + repeats):
+                for name, model in models.items():
+                    sync()
+                    t0 = time.perf_counter()
+                    model.test_step(batch)
+                    sync()
+                    if r >= warmup:
+                        stats[name]["times_ms"].append((time.perf_counter() - t0) * 1e3)
+    finally:
+        torch.set_num_threads(old_threads)
+    first = statistics.median(next(iter(stats.values()))["times_ms"])
+    for s in stats.values():
+        s["time_ms"] = statistics.median(s["times_ms"])
+        s["time_ratio"] = s["time_ms"] / first
+    return stats
+
+
 def cost_table(pairs: Sequence[tuple[str, Any, Any]], image_hw: tuple[int, int], *,
                repeats: int = 5, warmup: int = 1, threads: int = 2, options: dict | None = None,
                raw: list | None = None, device: str | None = None):
@@ -318,4 +367,4 @@ def pair_configs(configs: Sequence[str]) -> list[tuple[str, str, str]]:
 
 
 __all__ = ["ElementwiseCounter", "count_flops", "cost_table", "default_pairs", "detector_cost",
-           "fake_batch", "head_cost", "num_params", "pair_configs"]
+           "fake_batch", "head_cost", "interleaved_costs", "num_params", "pair_configs"]

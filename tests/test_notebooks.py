@@ -35,6 +35,7 @@ def test_every_stage_depends_on_the_whole_package():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_clean_and_parameterised(path):
     nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "srtod"  # the kernel `make setup` registers
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert not any(c.get("outputs") or c.get("execution_count") for c in code)
     tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]

@@ -12,6 +12,36 @@ from .params import resolve_experiment
 from .tables import to_markdown
 
 PAPER_SIZE = (800, 1344)
+HEAD_KEY = "model.srtod.recon_head"  # the option by which an experiment changes the RH
+
+
+def head_variants(experiments: dict) -> dict[str, dict]:
+    """``{experiment: recon_head config}`` of the experiments that change the reconstruction head
+    (``params.yaml``: ``options: {model.srtod.recon_head: ...}``)."""
+    return {name: spec["options"][HEAD_KEY] for name, spec in experiments.items()
+            if HEAD_KEY in (spec.get("options") or {})}
+
+
+def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
+                     device: str | None = None) -> pd.DataFrame | None:
+    """Params, GFLOPs and time, interleaved (:func:`srtod.cost.interleaved_costs`), of the
+    ablation detector without SR-TOD, with the paper's head and with every head variant the
+    profile trains; None when it trains none."""
+    from ..cost import interleaved_costs
+    from .params import profile_groups
+    from .stages import experiment_config
+
+    trained = set(profile_groups(params["active"]))
+    variants = [v for v in head_variants(params["experiments"]) if v in trained]
+    if not variants:
+        return None
+    det = params["active"]["ablation_detector"]
+    names = [det, f"{det}_srtod", *variants]
+    cfgs = {n: experiment_config(params, resolve_experiment(params, n)) for n in names}
+    stats = interleaved_costs(cfgs, image_hw, repeats=repeats, device=device)
+    return pd.DataFrame([dict(experiment=n, params_M=s["params"] / 1e6, gflops=s["gflops"],
+                              time_ms=s["time_ms"], time_ratio=s["time_ratio"])
+                         for n, s in stats.items()])
 
 
 def detector_pairs(params: dict) -> list[tuple[str, str, str]]:
@@ -46,4 +76,10 @@ def cost_stage(params: dict, out=RESULTS / "cost", device: str | None = None) ->
     title = f"Cost at {image_hw[0]} x {image_hw[1]} ({where}, median of {repeats})"
     (out / "cost.md").write_text(to_markdown(table, title))
     (out / "cost.json").write_text(json.dumps(table.to_dict(orient="records"), indent=2) + "\n")
+    heads = recon_head_costs(params, image_hw, max(repeats, 3), device)
+    if heads is not None:
+        heads.to_csv(out / "recon_heads.csv", index=False)
+        (out / "recon_heads.md").write_text(to_markdown(
+            heads, f"Reconstruction heads at {image_hw[0]} x {image_hw[1]} ({where}, median of "
+            f"{max(repeats, 3)} interleaved runs)"))
     return table

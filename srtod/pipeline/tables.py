@@ -61,9 +61,12 @@ TITLES = {
     "compare": "Paired differences to the baseline over seeds, with 95% confidence intervals",
     "convergence": "Convergence: the same run trained 1.5x longer (schedule stretched), test split",
     "runs": "Every run: seed, epochs, iterations, training time, test metrics",
+    "recon_heads": "SR-TOD at the baseline's cost: reconstruction heads (AP, APvt over seeds; "
+                   "APvt difference to the paper's head with its seed-level 95% t-interval; cost)",
 }
 COMPARE_METRICS = ("AP", "AP50", "APvt", "APt")
 INT_COLUMNS = ("seed", "seeds", "epochs", "longer epochs", "iterations", "threads", "count")
+RATIO_COLUMNS = ("time_ratio", "params_ratio", "gflops_ratio")
 
 
 def load_record(name: str, results: Path = RESULTS, profile: str | None = None) -> dict:
@@ -296,6 +299,38 @@ def compare_markdown(df: pd.DataFrame, title: str = TITLES["compare"]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def recon_heads_table(params: dict, compare: pd.DataFrame,
+                      results: Path = RESULTS) -> pd.DataFrame | None:
+    """Baseline, SR-TOD with the paper's head and every head variant the profile trains (Tab. 4
+    style): AP and APvt over seeds, the APvt difference to the paper's head with its seed-level
+    t-interval (from ``compare``), and GFLOPs / time ratio from the cost stage, if it ran."""
+    from .cost import head_variants
+
+    groups = profile_groups(params["active"])
+    variants = [v for v in head_variants(params["experiments"]) if v in groups]
+    if not variants:
+        return None
+    det = params["active"]["ablation_detector"]
+    cost_csv = results / "cost" / "recon_heads.csv"
+    cost = pd.read_csv(cost_csv).set_index("experiment") if cost_csv.is_file() else None
+    rows = []
+    for name in (det, f"{det}_srtod", *variants):
+        record = group_record(params, name, results)
+        m = record.get("metrics") or {}
+        row = {"experiment": name, "seeds": record.get("seeds", 0), "AP": m.get("AP"),
+               "APvt": m.get("APvt")}
+        hit = compare[(compare["experiment"] == name) & (compare["metric"] == "APvt")] \
+            if len(compare) else compare
+        if name in variants and len(hit):
+            r = hit.iloc[0]
+            row.update({"APvt vs paper head": r["difference"], "t low": r["t low"],
+                        "t high": r["t high"], "verdict": r["seed-level CI"]})
+        if cost is not None and name in cost.index:
+            row.update(gflops=cost.loc[name, "gflops"], time_ratio=cost.loc[name, "time_ratio"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     """Runs trained ``epochs_scale`` times longer against the same run on the normal schedule
     (same seed): test AP and APvt of both and the gain; converged when AP gains < 1 point."""
@@ -366,6 +401,7 @@ def to_markdown(df: pd.DataFrame, title: str) -> str:
             v = row[c]
             if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
                 cells.append(f"{v:.4f}" if c in ("final t", "s/image (test)") else
+                             f"{v:.3f}" if c in RATIO_COLUMNS else
                              str(int(v)) if c in INT_COLUMNS else _fmt(float(v)))
             elif isinstance(v, float):  # NaN: no value
                 cells.append("-")
@@ -392,6 +428,11 @@ def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES,
     tables["compare"] = compare = compare_table(params, results, n_boot=n_boot)
     compare.to_csv(out / "compare.csv", index=False)
     (out / "compare.md").write_text(compare_markdown(compare))
+    heads = recon_heads_table(params, compare, results)
+    if heads is not None:
+        tables["recon_heads"] = heads
+        heads.to_csv(out / "recon_heads.csv", index=False)
+        (out / "recon_heads.md").write_text(to_markdown(heads, TITLES["recon_heads"]))
     headline = {}
     for _, row in tables[main_key].iterrows():
         if isinstance(row["experiment"], str) and not pd.isna(row.get("AP")):
