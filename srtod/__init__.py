@@ -1,6 +1,7 @@
 """srtod: SR-TOD (Cao et al., "Visible and Clear: Finding Tiny Objects in Difference Map", ECCV 2024).
 
-Importing ``srtod`` does no work; ``import srtod.models`` registers the SR-TOD modules in mmdet's
+Importing ``srtod`` does no work (``srtod.Detector``, the detection API of :mod:`srtod.detect`,
+is imported on first use); ``import srtod.models`` registers the SR-TOD modules in mmdet's
 registries (configs do it through ``custom_imports``).
 """
 
@@ -12,3 +13,18 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+#: Names importable from ``srtod`` without importing torch or mmdet until first used.
+_LAZY = {"Detector": "srtod.detect", "SliceConfig": "srtod.detect", "Prediction": "srtod.inference"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'srtod' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

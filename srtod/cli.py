@@ -18,7 +18,8 @@ COMMANDS: dict[str, str] = {
     "stats": "object-size statistics per split (AI-TOD size buckets)",
     "train": "train a detector from an srtod/mmdet config (resumes from the last checkpoint)",
     "evaluate": "evaluate detections (COCO results json) with the AI-TOD/COCO/VisDrone protocol",
-    "predict": "run a trained detector on images and write COCO results json",
+    "predict": "detect on images, a folder, a glob or a video (or a data set's split): COCO json, "
+               "CSV and visualisations",
     "benchmark": "parameters, FLOPs and inference time (CPU/GPU) of detectors with and without SR-TOD",
     "pipeline": "one stage of the DVC pipeline (prepare/train/evaluate/tables/figures) or publish",
 }

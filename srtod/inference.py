@@ -6,6 +6,7 @@ Glossary: N images in a batch, H x W the network input, h x w an original image.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -41,13 +42,57 @@ def resolve_device(device: str | None = None) -> str:
     return str(device)
 
 
-def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str | None = None):
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: unreadable (not a checkpoint, damaged), or
+    :class:`CheckpointMismatch`."""
+
+
+class CheckpointMismatch(CheckpointError):
+    """A checkpoint whose weights do not fit the config's model (another model, another number of
+    classes, ...). mmengine's ``load_checkpoint`` only warns about it; srtod stops."""
+
+
+def check_state_dict(model: torch.nn.Module, state_dict: dict, checkpoint: str | Path = "checkpoint",
+                     config: str | None = None) -> None:
+    """Raise :class:`CheckpointMismatch` when ``state_dict`` misses keys of ``model``, has keys it
+    lacks, or tensors of other shapes (``num_batches_tracked`` is ignored, as mmengine does)."""
+    own = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    theirs = {re.sub(r"^module\.", "", k): v for k, v in state_dict.items()
+              if not k.endswith("num_batches_tracked")}
+    missing = [k for k in own if k not in theirs]
+    unexpected = [k for k in theirs if k not in own]
+    shapes = [f"{k} {tuple(theirs[k].shape)} vs {tuple(own[k].shape)}" for k in own
+              if k in theirs and hasattr(theirs[k], "shape") and theirs[k].shape != own[k].shape]
+    if not (missing or unexpected or shapes):
+        return
+
+    def some(keys: list[str]) -> str:
+        return ", ".join(keys[:3]) + (f", ... ({len(keys)} in all)" if len(keys) > 3 else "")
+
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} weights of the model are not in it ({some(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} weights in it are not in the model ({some(unexpected)})")
+    if shapes:
+        parts.append(f"{len(shapes)} weights have other shapes (checkpoint vs model: {some(shapes)})")
+    of = f" of config {config}" if config else ""
+    raise CheckpointMismatch(f"checkpoint {checkpoint} does not fit the model{of}: "
+                             + "; ".join(parts) + ". Was it trained with another config?")
+
+
+def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str | None = None,
+                *, strict: bool = False):
     """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode, on
     ``device`` (default: CUDA when available, else CPU; see :func:`resolve_device`).
 
     Without a checkpoint the model is initialised by its ``init_weights`` (its ``init_cfg``, e.g. a
     pretrained backbone): some mmdet modules (DINO's level embeddings) allocate parameters with
     ``torch.empty`` and only ``init_weights`` gives them values.
+
+    ``strict``: a checkpoint that does not fit the model raises :class:`CheckpointMismatch`
+    (mmengine only warns, and the model then runs with random weights where they are missing), one
+    that cannot be read :class:`CheckpointError`.
     """
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
@@ -66,6 +111,19 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str |
     model = MODELS.build(cfg.model)
     if checkpoint is None:
         model.init_weights()
+    elif strict:
+        from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+
+        try:
+            ckpt = _load_checkpoint(str(checkpoint), map_location="cpu")
+        except Exception as err:  # torch.load fails with anything from EOFError to KeyError
+            raise CheckpointError(f"cannot read checkpoint {checkpoint}: {type(err).__name__}: "
+                                  f"{err} (not a checkpoint, or a damaged one?)") from err
+        if not isinstance(ckpt, dict):
+            raise CheckpointError(f"checkpoint {checkpoint} holds no state dict")
+        check_state_dict(model, ckpt.get("state_dict", ckpt), checkpoint, cfg.filename)
+        _load_checkpoint_to_model(model, ckpt, strict=True)
+        model.dataset_meta = (ckpt.get("meta") or {}).get("dataset_meta")
     else:
         load_checkpoint(model, str(checkpoint), map_location=device)
     return model.to(device).eval()
@@ -131,10 +189,10 @@ def to_coco_results(predictions: list[Prediction], cat_ids: list[int]) -> list[d
 
 
 def predict_split(cfg: Config, checkpoint: str | Path, out_json: str | Path, split: str = "test",
-                  *, device: str | None = None, progress: bool = True) -> Path:
+                  *, device: str | None = None, progress: bool = True, strict: bool = False) -> Path:
     """Predict a whole split on ``device`` (see :func:`resolve_device`) and write COCO results
-    json; returns its path."""
-    model = build_model(cfg, checkpoint, device=device)
+    json; returns its path. ``strict``: see :func:`build_model`."""
+    model = build_model(cfg, checkpoint, device=device, strict=strict)
     loader = build_loader(cfg, split)
     predictions = list(iter_predictions(model, loader, progress=progress))
     cat_ids = list(loader.dataset.cat_ids)

@@ -40,6 +40,12 @@ def test_generate_train_predict_commands(tmp_path):
                  "--out", str(out), "--evaluate")
     assert res.returncode == 0, res.stderr[-2000:]
     assert isinstance(json.loads(out.read_text()), list) and "APvt" in res.stdout
+    # the same checkpoint on a folder of images (SOURCE): detections and a closing summary
+    res = _srtod("predict", config, str(ckpt), str(data / "images" / "test"), "--image-size", "96",
+                 "--out-dir", str(tmp_path / "folder"), "--score-thr", "0", "--no-progress")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip().splitlines()[-1].startswith("2 images, ")
+    assert (tmp_path / "folder" / "detections.csv").is_file()
     missing = _srtod("predict", config, str(tmp_path / "nope.pth"), "--data-root", str(data))
     assert missing.returncode == 2 and "nope.pth" in missing.stderr and not missing.stdout
 

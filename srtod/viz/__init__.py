@@ -2,6 +2,7 @@
 Figures (paper Fig. 1, 3, 4 analogs and result statistics), plus :func:`save` to write PNGs."""
 
 from ._common import save
+from .detections import render_prediction
 from .maps import choose_zoom, plot_difference_maps, plot_feature_comparison, plot_pd_vs_hfd
 from .plots import (
     plot_coverage,
@@ -25,5 +26,6 @@ __all__ = [
     "plot_size_histogram",
     "plot_training_curves",
     "plot_val_curves",
+    "render_prediction",
     "save",
 ]

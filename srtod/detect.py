@@ -1,0 +1,409 @@
+"""Detect on any image: the Python API :class:`Detector` (``srtod.Detector``), image reading that
+names what is wrong with a file, and sliced inference for frames much larger than the network input.
+
+Glossary: h x w an original image (or frame), K detections, S slices of one image.
+
+    det = srtod.Detector("faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py", "epoch_12.pth")
+    pred = det.predict("frame.jpg", maps=True)          # boxes in the frame's pixels, D and D_b
+    pred = det.predict(bgr_array, slice=(512, 512))     # sliced (overlap 0.2, plus the full frame)
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .inference import Prediction, _original_size_maps, build_model
+
+#: File suffixes read as images (what OpenCV decodes) and as videos.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff",
+                            ".webp", ".pbm", ".pgm", ".ppm", ".pnm", ".jp2", ".sr", ".ras"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv",
+                            ".webm", ".asf", ".ts"})
+#: ``Prediction.maps`` keys filled with ``maps=True``: D (Eq. 3) and D_b (Eq. 4).
+MAP_KEYS = ("dmap", "mask")
+
+
+class BadImage(ValueError):
+    """A file that is not a readable image; the message names the file and what is wrong."""
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """The image at ``path`` as an (h, w, 3) uint8 BGR array, decoded as mmdet's
+    ``LoadImageFromFile`` does (OpenCV, EXIF orientation applied).
+
+    Raises :class:`BadImage` for a missing, empty, undecodable or truncated file (a truncated JPEG
+    or PNG decodes partly in OpenCV without an error; Pillow's full decode detects it).
+    """
+    import cv2
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise BadImage(f"{path}: cannot be read ({err.strerror or err})") from err
+    if not data:
+        raise BadImage(f"{path}: empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError):
+        pass  # a format Pillow does not know, or too large for its check: OpenCV decides below
+    except (OSError, SyntaxError, ValueError) as err:
+        raise BadImage(f"{path}: truncated or corrupt image ({err})") from err
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise BadImage(f"{path}: not an image (OpenCV cannot decode its {len(data)} bytes)")
+    return img
+
+
+@dataclass(frozen=True)
+class SliceConfig:
+    """Sliced inference (as SAHI): overlapping ``height`` x ``width`` windows, batched, plus the
+    full frame (``full_frame``), merged per class by ``merge`` ('nms' keeps the best box of a group,
+    'nmm' merges the group into the union box with the best score; SAHI's default) where boxes
+    overlap by more than ``match_thr`` under ``match_metric`` ('ios': intersection over the
+    smaller box, SAHI's default, so a drone cut by a slice border merges into its whole box;
+    'iou')."""
+
+    height: int
+    width: int
+    overlap: float = 0.2
+    full_frame: bool = True
+    merge: str = "nmm"
+    match_metric: str = "ios"
+    match_thr: float = 0.5
+
+    def __post_init__(self):
+        if self.height < 1 or self.width < 1:
+            raise ValueError(f"slice size must be positive, got {self.height} x {self.width}")
+        if not 0 <= self.overlap < 1:
+            raise ValueError(f"slice overlap must be in [0, 1), got {self.overlap}")
+        if self.merge not in ("nms", "nmm"):
+            raise ValueError(f"merge must be 'nms' or 'nmm', got {self.merge!r}")
+        if self.match_metric not in ("iou", "ios"):
+            raise ValueError(f"match_metric must be 'iou' or 'ios', got {self.match_metric!r}")
+
+
+def as_slice_config(slice: SliceConfig | Sequence[int] | int | None) -> SliceConfig | None:
+    """``None``, a :class:`SliceConfig`, ``(h, w)`` or one side for square slices."""
+    if slice is None or isinstance(slice, SliceConfig):
+        return slice
+    if isinstance(slice, int):
+        return SliceConfig(slice, slice)
+    h, w = slice
+    return SliceConfig(int(h), int(w))
+
+
+def _starts(n: int, size: int, step: int) -> list[int]:
+    if n <= size:
+        return [0]
+    starts = list(range(0, n - size, step)) + [n - size]  # the last window ends at the border
+    return sorted(set(starts))
+
+
+def slice_windows(h: int, w: int, cfg: SliceConfig) -> list[tuple[int, int, int, int]]:
+    """Windows ``(x0, y0, x1, y1)`` (exclusive ends) that cover an h x w image, each
+    ``cfg.height`` x ``cfg.width`` (or the image's side where smaller), consecutive ones
+    overlapping by ``cfg.overlap`` of a side."""
+    sh, sw = min(cfg.height, h), min(cfg.width, w)
+    step_y = max(1, int(round(sh * (1 - cfg.overlap))))
+    step_x = max(1, int(round(sw * (1 - cfg.overlap))))
+    return [(x0, y0, x0 + sw, y0 + sh) for y0 in _starts(h, sh, step_y)
+            for x0 in _starts(w, sw, step_x)]
+
+
+def _overlap(box: np.ndarray, others: np.ndarray, metric: str) -> np.ndarray:
+    ix1 = np.maximum(box[0], others[:, 0])
+    iy1 = np.maximum(box[1], others[:, 1])
+    ix2 = np.minimum(box[2], others[:, 2])
+    iy2 = np.minimum(box[3], others[:, 3])
+    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    denom = np.minimum(area, areas) if metric == "ios" else area + areas - inter
+    return inter / np.maximum(denom, 1e-9)
+
+
+def merge_detections(bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
+                     merge: str = "nmm", metric: str = "ios", thr: float = 0.5
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greedy class-wise NMS or non-maximum merging (see :class:`SliceConfig`), best score first.
+    Returns the kept boxes, scores and labels, sorted by score."""
+    order = np.argsort(-scores, kind="stable")
+    bboxes, scores, labels = bboxes[order], scores[order], labels[order]
+    if merge == "nms" and metric == "iou" and len(bboxes):
+        from torchvision.ops import batched_nms
+
+        keep = batched_nms(torch.from_numpy(bboxes).float(), torch.from_numpy(scores).float(),
+                           torch.from_numpy(labels).long(), thr).numpy()
+        return bboxes[keep], scores[keep], labels[keep]
+    alive = np.ones(len(bboxes), bool)
+    out_boxes, keep = [], []
+    for i in range(len(bboxes)):
+        if not alive[i]:
+            continue
+        alive[i] = False
+        rest = np.nonzero(alive & (labels == labels[i]))[0]
+        box = bboxes[i].copy()
+        if len(rest):
+            hit = rest[_overlap(bboxes[i], bboxes[rest], metric) > thr]
+            alive[hit] = False
+            if merge == "nmm" and len(hit):
+                group = np.vstack([box[None], bboxes[hit]])
+                box = np.concatenate([group[:, :2].min(0), group[:, 2:].max(0)])
+        keep.append(i)
+        out_boxes.append(box)
+    keep = np.asarray(keep, int)
+    boxes = np.asarray(out_boxes, np.float32).reshape(-1, 4)
+    return boxes, scores[keep], labels[keep]
+
+
+def _test_pipeline(cfg) -> list[dict]:
+    """The config's test pipeline for arrays: ``LoadImageFromNDArray`` instead of loading from a
+    file, annotation loading removed."""
+    loader = cfg.get("test_dataloader") or cfg.get("val_dataloader")
+    steps = loader["dataset"]["pipeline"] if loader else cfg.test_pipeline
+    out = []
+    for step in steps:
+        kind = str(step["type"]).split(".")[-1]
+        if kind == "LoadAnnotations" or kind.endswith("LoadAnnotations"):
+            continue
+        if kind == "LoadImageFromFile":
+            step = dict(type="mmdet.LoadImageFromNDArray")
+        out.append(dict(step))
+    return out
+
+
+def _class_names(model, cfg) -> tuple[str, ...]:
+    meta = getattr(model, "dataset_meta", None) or {}
+    if meta.get("classes"):
+        return tuple(meta["classes"])
+    dataset = (cfg.get("test_dataloader") or {}).get("dataset") or {}
+    if (dataset.get("metainfo") or {}).get("classes"):
+        return tuple(dataset["metainfo"]["classes"])
+    try:
+        from mmdet.registry import DATASETS
+
+        cls = DATASETS.get(dataset.get("type"))
+        if cls is not None and cls.METAINFO.get("classes"):
+            return tuple(cls.METAINFO["classes"])
+    except Exception:  # noqa: BLE001  (names are a convenience; fall back to numbers)
+        pass
+    heads = [v for k, v in _walk_num_classes(cfg.model)]
+    return tuple(str(i) for i in range(heads[0] if heads else 1))
+
+
+def _walk_num_classes(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "num_classes":
+                yield k, v
+            else:
+                yield from _walk_num_classes(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _walk_num_classes(v)
+
+
+ImageInput = str | Path | np.ndarray
+
+
+class Detector:
+    """A trained detector for any image (the API behind ``python -m srtod predict SOURCE``).
+
+    Args:
+        config: an mmengine ``Config`` or a config path (as ``python -m srtod``: a path or relative
+            to ``srtod/configs``).
+        checkpoint: the trained weights. One that does not fit the config's model is an error
+            (:class:`srtod.inference.CheckpointMismatch`), not a warning.
+        device: 'cpu', 'cuda', 'cuda:N'; default CUDA when available.
+        score_thr: detections below this score are dropped.
+        image_size: the (longer) side the test pipeline resizes to; None keeps the config's.
+        cfg_options: dotted-key overrides of the config.
+
+    ``predict`` and ``predict_many`` return :class:`srtod.inference.Prediction` in the original
+    image's pixel coordinates; with ``maps=True`` an SR-TOD model also fills ``maps['dmap']`` (D)
+    and ``maps['mask']`` (D_b), each (h, w) float32.
+    """
+
+    def __init__(self, config, checkpoint: str | Path, device: str | None = None,
+                 score_thr: float = 0.3, *, image_size: int | None = None,
+                 cfg_options: dict | None = None):
+        from mmcv.transforms import Compose
+        from mmengine.config import Config
+
+        from .config import load_config
+        from .models import SelfReconstruction
+
+        if isinstance(config, Config):
+            cfg = copy.deepcopy(config)
+            if cfg_options:
+                cfg.merge_from_dict(dict(cfg_options))
+            if image_size is not None:
+                from .config import set_image_scale
+
+                set_image_scale(cfg, image_size)
+        else:
+            cfg = load_config(config, image_size=image_size, options=cfg_options)
+        self.cfg = cfg
+        self.checkpoint = str(checkpoint)
+        self.score_thr = float(score_thr)
+        self.model = build_model(cfg, checkpoint, device=device, strict=True)
+        self.device = next(self.model.parameters()).device
+        self.pipeline = Compose(_test_pipeline(cfg))
+        self.classes = _class_names(self.model, cfg)
+        self.is_srtod = any(isinstance(m, SelfReconstruction) for m in self.model.modules())
+
+    # -- one forward pass over a list of arrays ------------------------------------------------
+    def _forward(self, images: list[np.ndarray], want_maps: bool
+                 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, dict]]:
+        from mmengine.dataset import pseudo_collate
+
+        from .models import record_intermediates
+
+        data = [self.pipeline(dict(img=img, img_id=i)) for i, img in enumerate(images)]
+        batch = pseudo_collate(data)
+        want_maps = want_maps and self.is_srtod
+        ctx = record_intermediates(self.model) if want_maps else nullcontext([])
+        with torch.no_grad(), ctx as records:
+            samples = self.model.test_step(batch)
+        out = []
+        for i, sample in enumerate(samples):
+            inst = sample.pred_instances
+            keep = inst.scores >= self.score_thr
+            maps = {}
+            if records:
+                maps = {k: v.astype(np.float32) for k, v in
+                        _original_size_maps(records[0], i, sample.metainfo).items()
+                        if k in MAP_KEYS}
+            out.append((inst.bboxes[keep].cpu().numpy().astype(np.float32),
+                        inst.scores[keep].cpu().numpy().astype(np.float32),
+                        inst.labels[keep].cpu().numpy().astype(np.int64), maps))
+        return out
+
+    def _sliced(self, img: np.ndarray, cfg: SliceConfig, batch_size: int, want_maps: bool):
+        h, w = img.shape[:2]
+        windows = slice_windows(h, w, cfg)
+        crops = [img[y0:y1, x0:x1] for x0, y0, x1, y1 in windows]
+        offsets = [(x0, y0) for x0, y0, _, _ in windows]
+        n_slices = len(crops)
+        if cfg.full_frame and windows != [(0, 0, w, h)]:
+            crops.append(img)
+            offsets.append((0, 0))
+        boxes, scores, labels = [], [], []
+        maps = {k: np.zeros((h, w), np.float32) for k in MAP_KEYS} if want_maps else {}
+        for start in range(0, len(crops), max(1, batch_size)):
+            chunk = list(range(start, min(start + max(1, batch_size), len(crops))))
+            for j, (b, s, lab, m) in zip(chunk, self._forward([crops[j] for j in chunk], want_maps),
+                                         strict=True):
+                dx, dy = offsets[j]
+                boxes.append(b + np.array([dx, dy, dx, dy], np.float32))
+                scores.append(s)
+                labels.append(lab)
+                if j < n_slices:  # D and D_b: the slices' maps, stitched (max where they overlap)
+                    x0, y0, x1, y1 = windows[j]
+                    for k, v in m.items():
+                        np.maximum(maps[k][y0:y1, x0:x1], v, out=maps[k][y0:y1, x0:x1])
+        b, s, lab = merge_detections(np.concatenate(boxes), np.concatenate(scores),
+                                     np.concatenate(labels), cfg.merge, cfg.match_metric,
+                                     cfg.match_thr)
+        b[:, 0::2] = b[:, 0::2].clip(0, w)
+        b[:, 1::2] = b[:, 1::2].clip(0, h)
+        return b, s, lab, (maps if maps and self.is_srtod else {})
+
+    # -- public API ------------------------------------------------------------------------------
+    def predict(self, image: ImageInput, slice: SliceConfig | Sequence[int] | int | None = None,
+                *, maps: bool = False, batch_size: int = 4, img_id: int = 0) -> Prediction:
+        """Detections on one image: a path or an (h, w, 3) uint8 BGR array (as ``cv2.imread``).
+
+        ``slice``: None (the whole image through the test pipeline), ``(height, width)`` or a
+        :class:`SliceConfig`; slices are run ``batch_size`` at a time. ``maps``: also return D and
+        D_b at the image's size (SR-TOD models; sliced: the slices' maps stitched).
+        A path that is not a readable image raises :class:`BadImage`.
+        """
+        return next(self.iter_predictions([image], slice=slice, maps=maps, batch_size=batch_size,
+                                          first_id=img_id))[0]
+
+    def predict_many(self, images: Iterable[ImageInput], *, batch_size: int = 1,
+                     slice: SliceConfig | Sequence[int] | int | None = None, maps: bool = False,
+                     on_error: Callable[[ImageInput, BadImage], None] | None = None,
+                     progress: bool = False) -> Iterator[Prediction]:
+        """:meth:`predict` over many images, ``batch_size`` images per forward pass (without
+        slicing; with slicing, ``batch_size`` slices). ``img_id`` is the index in ``images``.
+        A bad file raises :class:`BadImage`, or with ``on_error`` is passed to it and skipped."""
+        for pred, _ in self.iter_predictions(images, batch_size=batch_size, slice=slice,
+                                             maps=maps, on_error=on_error, progress=progress):
+            yield pred
+
+    def iter_predictions(self, images: Iterable[ImageInput], *, batch_size: int = 1,
+                         slice: SliceConfig | Sequence[int] | int | None = None,
+                         maps: bool = False, on_error: Callable | None = None,
+                         progress: bool = False, first_id: int = 0,
+                         total: int | None = None) -> Iterator[tuple[Prediction, np.ndarray]]:
+        """:meth:`predict_many` that also yields each image (BGR array), for drawing."""
+        from tqdm.auto import tqdm
+
+        slice_cfg = as_slice_config(slice)
+        batch_size = max(1, int(batch_size))
+        if total is None and hasattr(images, "__len__"):
+            total = len(images)
+
+        def loaded() -> Iterator[tuple[int, str, np.ndarray]]:
+            for k, item in enumerate(images, start=first_id):
+                if isinstance(item, np.ndarray):
+                    arr = item
+                    if arr.ndim == 2:
+                        arr = np.repeat(arr[..., None], 3, axis=2)
+                    if arr.ndim != 3 or arr.shape[2] != 3:
+                        raise ValueError(f"image array must be (h, w, 3) BGR, got {arr.shape}")
+                    yield k, "", np.ascontiguousarray(arr)
+                    continue
+                try:
+                    yield k, str(item), read_image(item)
+                except BadImage as err:
+                    if on_error is None:
+                        raise
+                    on_error(item, err)
+                    bar.update(1)
+
+        def emit(k, path, img, result):
+            b, s, lab, m = result
+            return Prediction(img_id=k, img_path=path, bboxes=b.reshape(-1, 4), scores=s,
+                              labels=lab, maps=m), img
+
+        with tqdm(total=total, desc="predict", unit="img", disable=not progress) as bar:
+            if slice_cfg is not None:
+                for k, path, img in loaded():
+                    yield emit(k, path, img, self._sliced(img, slice_cfg, batch_size, maps))
+                    bar.update(1)
+                return
+            pending: list[tuple[int, str, np.ndarray]] = []
+            for item in loaded():
+                pending.append(item)
+                if len(pending) == batch_size:
+                    for (k, path, img), res in zip(pending, self._forward(
+                            [p[2] for p in pending], maps), strict=True):
+                        yield emit(k, path, img, res)
+                        bar.update(1)
+                    pending = []
+            if pending:
+                for (k, path, img), res in zip(pending, self._forward(
+                        [p[2] for p in pending], maps), strict=True):
+                    yield emit(k, path, img, res)
+                    bar.update(1)
+
+
+__all__ = ["BadImage", "Detector", "IMAGE_SUFFIXES", "SliceConfig", "VIDEO_SUFFIXES",
+           "merge_detections", "read_image", "slice_windows"]
