@@ -7,7 +7,7 @@ import torch
 from test_configs import _build
 
 from conftest import make_batch
-from srtod.config import list_configs, load_config
+from srtod.config import _walk, list_configs, load_config
 from srtod.data.catalog import get_dataset_info
 from srtod.evaluation import get_protocol
 
@@ -49,14 +49,6 @@ def _data_set(config: str) -> str:
     return config[:-3].rsplit("_", 1)[-1]
 
 
-def _walk(node):
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _walk(value)
 
 
 def test_one_paper_config_per_detector_variant_and_data_set():
