@@ -13,6 +13,7 @@ variables (:data:`DATASET_VARIABLES`).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -166,13 +167,14 @@ def stretch_schedule(cfg: Config, old_epochs: int) -> None:
             sched["milestones"] = [math.floor(m * factor + 0.5) for m in sched["milestones"]]
 
 
-def load_config(config: str | Path, *, dataset: str | None = None,
+def load_config(config: str | Path | Config, *, dataset: str | None = None,
                 data_root: str | Path | None = None, image_size: int | None = None,
                 work_dir: str | Path | None = None, options: Mapping[str, Any] | None = None) -> Config:
     """Load a config, optionally switch its data set and root, then apply ``options``.
 
     Args:
-        config: path, or path relative to ``srtod/configs``.
+        config: path, or path relative to ``srtod/configs``, or a ``Config`` (deep-copied, so
+            the caller's stays as it was).
         dataset: a name of :mod:`srtod.data.catalog` (``synthetic``, ``droneswarms``, ``visdrone``,
             ``aitod``); None, or the config's own data set, keeps the config as it is (see
             :func:`switch_dataset`).
@@ -182,7 +184,8 @@ def load_config(config: str | Path, *, dataset: str | None = None,
         options: dotted-key overrides, as ``--cfg-options`` (e.g. ``{'model.srtod.dgfe': None}``);
             a new ``train_cfg.max_epochs`` stretches the LR schedule (:func:`stretch_schedule`).
     """
-    cfg = Config.fromfile(resolve_config(config))
+    cfg = copy.deepcopy(config) if isinstance(config, Config) else \
+        Config.fromfile(resolve_config(config))
     if dataset is not None and cfg.get("dataset_name") != _dataset_key(dataset):
         switch_dataset(cfg, dataset)
     if data_root is not None:

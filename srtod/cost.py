@@ -140,18 +140,18 @@ def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
     return out
 
 
-def _as_config(cfg: Any, options: dict | None = None):
-    """A Config from a Config, or a path / name under ``srtod/configs`` (see load_config)."""
-    from mmengine.config import Config
+def _timed_test_step(model: nn.Module, batch: dict, sync: Callable[[], None]) -> float:
+    """Milliseconds of one ``model.test_step(batch)``, synchronised before and after (``sync``:
+    ``torch.cuda.synchronize`` on a GPU, nothing on the CPU)."""
+    sync()
+    t0 = time.perf_counter()
+    model.test_step(batch)
+    sync()
+    return (time.perf_counter() - t0) * 1e3
 
-    from .config import load_config
 
-    if isinstance(cfg, Config):
-        if options:
-            cfg = cfg.copy()
-            cfg.merge_from_dict(dict(options))
-        return cfg
-    return load_config(cfg, options=options)
+def _sync_for(device: str) -> Callable[[], None]:
+    return torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
 
 def fake_batch(image_hw: tuple[int, int], seed: int = 0) -> dict:
@@ -197,13 +197,14 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
     ``benchmarks/bench_cost.py`` do): spinning OpenMP threads can make ``threads > 1`` timings
     tens of times slower than one thread.
     """
+    from .config import load_config
     from .inference import build_model, resolve_device
 
     device = resolve_device(device)
     cuda = device.startswith("cuda")
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    sync = _sync_for(device)
     # cost needs no pretrained weights: random initialisation, nothing downloaded
-    cfg = _as_config(cfg, {"model.backbone.init_cfg": None, **(options or {})})
+    cfg = load_config(cfg, options={"model.backbone.init_cfg": None, **(options or {})})
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -227,12 +228,9 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
             for i in range(warmup + repeats):
                 if i == warmup and cuda:
                     torch.cuda.reset_peak_memory_stats()
-                sync()
-                t0 = time.perf_counter()
-                model.test_step(batch)
-                sync()
+                ms = _timed_test_step(model, batch, sync)
                 if i >= warmup:
-                    times.append((time.perf_counter() - t0) * 1e3)
+                    times.append(ms)
         peak_mem_mb = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
     finally:
         torch.set_num_threads(old_threads)
@@ -261,10 +259,11 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     Returns:
         ``{name: {params, gflops (of model._forward), time_ms (median), times_ms, time_ratio}}``.
     """
+    from .config import load_config
     from .inference import build_model, resolve_device
 
     device = resolve_device(device)
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    sync = _sync_for(device)
     batch = fake_batch(image_hw, seed)
     models, stats = {}, {}
     old_threads = torch.get_num_threads()
@@ -272,7 +271,8 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     try:
         for name, cfg in cfgs.items():
             torch.manual_seed(seed)
-            model = build_model(_as_config(cfg, {"model.backbone.init_cfg": None}), device=device)
+            model = build_model(load_config(cfg, options={"model.backbone.init_cfg": None}),
+                                device=device)
             with torch.no_grad():
                 data = model.data_preprocessor(batch, False)
             flops, _, _ = count_flops(model._forward, data["inputs"], data["data_samples"])
@@ -281,12 +281,9 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
         with torch.no_grad():
             for r in range(warmup + repeats):
                 for name, model in models.items():
-                    sync()
-                    t0 = time.perf_counter()
-                    model.test_step(batch)
-                    sync()
+                    ms = _timed_test_step(model, batch, sync)
                     if r >= warmup:
-                        stats[name]["times_ms"].append((time.perf_counter() - t0) * 1e3)
+                        stats[name]["times_ms"].append(ms)
     finally:
         torch.set_num_threads(old_threads)
     first = statistics.median(next(iter(stats.values()))["times_ms"])

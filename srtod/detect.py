@@ -10,7 +10,6 @@ Glossary: h x w an original image (or frame), K detections, S slices of one imag
 
 from __future__ import annotations
 
-import copy
 import io
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -201,20 +200,10 @@ def _class_names(model, cfg) -> tuple[str, ...]:
             return tuple(cls.METAINFO["classes"])
     except Exception:  # noqa: BLE001  (names are a convenience; fall back to numbers)
         pass
-    heads = [v for k, v in _walk_num_classes(cfg.model)]
+    from .config import _walk
+
+    heads = [n["num_classes"] for n in _walk(cfg.model) if "num_classes" in n]
     return tuple(str(i) for i in range(heads[0] if heads else 1))
-
-
-def _walk_num_classes(node):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "num_classes":
-                yield k, v
-            else:
-                yield from _walk_num_classes(v)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            yield from _walk_num_classes(v)
 
 
 ImageInput = str | Path | np.ndarray
@@ -242,21 +231,11 @@ class Detector:
                  score_thr: float = 0.3, *, image_size: int | None = None,
                  cfg_options: dict | None = None):
         from mmcv.transforms import Compose
-        from mmengine.config import Config
 
         from .config import load_config
         from .models import SelfReconstruction
 
-        if isinstance(config, Config):
-            cfg = copy.deepcopy(config)
-            if cfg_options:
-                cfg.merge_from_dict(dict(cfg_options))
-            if image_size is not None:
-                from .config import set_image_scale
-
-                set_image_scale(cfg, image_size)
-        else:
-            cfg = load_config(config, image_size=image_size, options=cfg_options)
+        cfg = load_config(config, image_size=image_size, options=cfg_options)
         self.cfg = cfg
         self.checkpoint = str(checkpoint)
         self.score_thr = float(score_thr)
