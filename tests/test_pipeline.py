@@ -124,6 +124,9 @@ def test_tables_from_results(params, tmp_path):
                                                             "AP75": 14.5, "APvt": 15.5,
                                                             "APt": 16.5, "APs": 17.5})}
     assert "nan" not in to_markdown(t1.reset_index(), "t")
+    # no long runs in this profile: the convergence table says so instead of an empty table
+    convergence = (tmp_path / "tables" / "convergence.md").read_text()
+    assert "No run of the active profile" in convergence and "|" not in convergence
 
 
 @pytest.mark.slow

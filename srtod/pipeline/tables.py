@@ -392,6 +392,8 @@ def _rec_share(curves_csv: Path) -> dict[str, float]:
 
 def to_markdown(df: pd.DataFrame, title: str) -> str:
     """A markdown table with one-decimal numbers and '-' for missing values."""
+    if df.empty:
+        return f"### {title}\n\nNo run of the active profile has this table's experiments.\n"
     cols = [c for c in df.columns if c != "experiment" or "method" not in df.columns]
     lines = [f"### {title}", "", "| " + " | ".join(cols) + " |",
              "|" + "|".join(" --- " for _ in cols) + "|"]
