@@ -92,6 +92,45 @@ def set_data_root(cfg: Config, data_root: str | Path) -> None:
             part["ann_file"] = root + "annotations/" + Path(part["ann_file"]).name
 
 
+def set_classes(cfg: Config, classes: tuple[str, ...] | list[str]) -> None:
+    """Give ``cfg`` the classes of its data: every dataloader's ``metainfo`` and the heads'
+    ``num_classes``."""
+    for key in DATA_KEYS:
+        if key.endswith("dataloader") and cfg.get(key):
+            cfg[key]["dataset"]["metainfo"] = dict(classes=list(classes))
+    cfg.num_classes = len(classes)
+    set_num_classes(cfg.model, len(classes))
+
+
+def config_classes(cfg: Config) -> tuple[str, ...]:
+    """The classes ``cfg`` trains: its dataloaders' ``metainfo``, else its data set's (catalog)."""
+    from .data.catalog import CATALOG
+
+    meta = (cfg.get("train_dataloader") or {}).get("dataset", {}).get("metainfo") or {}
+    if meta.get("classes"):
+        return tuple(meta["classes"])
+    info = CATALOG.get(cfg.get("dataset_name") or "")
+    return info.classes if info else ()
+
+
+def follow_annotation_classes(cfg: Config, *, root_given: bool) -> None:
+    """Make the classes those of the training annotations (``<data_root>/annotations/train.json``,
+    category names in id order) when they differ: always for the generic ``coco`` data set, and
+    for any config pointed at another folder (``--data-root``), so that a COCO set with other
+    classes trains without code. The same names in another order keep the config's order."""
+    from .data.catalog import annotation_classes
+
+    if cfg.get("dataset_name") != "coco" and not root_given:
+        return
+    dataset = cfg.train_dataloader.dataset
+    ann = Path(dataset.get("data_root") or "") / dataset.ann_file
+    if cfg.get("dataset_name") != "coco" and not ann.is_file():
+        return  # a root that does not hold data yet (a config built before its data)
+    classes = annotation_classes(ann)
+    if set(classes) != set(config_classes(cfg)):
+        set_classes(cfg, classes)
+
+
 def set_image_scale(cfg: Config, scale: int | tuple[int, int]) -> None:
     """Set the ``scale`` of every ``Resize`` in the dataloaders' pipelines (keep_ratio as is)."""
     scale = (scale, scale) if isinstance(scale, int) else tuple(scale)
@@ -120,15 +159,16 @@ def switch_dataset(cfg: Config, name: str) -> None:
     ``anchor_scale`` and ``threshold_init`` (heads, anchor generators, DGFE threshold).
 
     A config already written for ``name`` is left as it is. Only configs of the synthetic set (the
-    slim CPU ones) move to another data set, or any config to the synthetic set (a CPU rehearsal):
-    a config written for a real data set carries that data set's schedule and detections per image,
-    so another data set takes its own config, not a patched one.
+    slim CPU ones) move to another data set, or any config to the synthetic set (a CPU rehearsal)
+    or to ``coco`` (your own data, with the settings of the data set you chose): a config written
+    for a real data set carries that data set's schedule and detections per image, so another
+    paper data set takes its own config, not a patched one.
     """
     data_cfg = dataset_base(name)
     target, own = data_cfg.dataset_name, cfg.get("dataset_name")
     if own == target:
         return
-    if own not in (None, SWITCHABLE) and target != SWITCHABLE:
+    if own not in (None, SWITCHABLE) and target not in (SWITCHABLE, "coco"):
         folder = Path(cfg.filename).parent if cfg.filename else CONFIGS
         own_configs = sorted(str(p.relative_to(CONFIGS) if p.is_relative_to(CONFIGS) else p)
                              for p in folder.glob(f"*_{target}.py"))
@@ -176,9 +216,11 @@ def load_config(config: str | Path | Config, *, dataset: str | None = None,
         config: path, or path relative to ``srtod/configs``, or a ``Config`` (deep-copied, so
             the caller's stays as it was).
         dataset: a name of :mod:`srtod.data.catalog` (``synthetic``, ``droneswarms``, ``visdrone``,
-            ``aitod``); None, or the config's own data set, keeps the config as it is (see
-            :func:`switch_dataset`).
-        data_root: folder with ``images/`` and ``annotations/`` for the chosen data set.
+            ``aitod``, or ``coco``: any COCO-format set); None, or the config's own data set,
+            keeps the config as it is (see :func:`switch_dataset`).
+        data_root: folder with ``images/`` and ``annotations/`` for the chosen data set; when
+            its ``annotations/train.json`` has other categories, the classes follow them
+            (:func:`follow_annotation_classes`).
         image_size: the (longer) side images are resized to; None keeps the config's.
         work_dir: where checkpoints and logs go.
         options: dotted-key overrides, as ``--cfg-options`` (e.g. ``{'model.srtod.dgfe': None}``);
@@ -190,6 +232,7 @@ def load_config(config: str | Path | Config, *, dataset: str | None = None,
         switch_dataset(cfg, dataset)
     if data_root is not None:
         set_data_root(cfg, data_root)
+    follow_annotation_classes(cfg, root_given=data_root is not None)
     if image_size is not None:
         set_image_scale(cfg, image_size)
     if options:

@@ -11,10 +11,11 @@ from srtod.data.catalog import CATALOG, get_dataset_info, list_datasets
 
 
 def test_names_and_types():
-    assert list_datasets() == ["synthetic", "droneswarms", "aitod", "visdrone"]
+    assert list_datasets() == ["synthetic", "droneswarms", "aitod", "visdrone", "coco"]
     assert {n: CATALOG[n].dataset_type for n in CATALOG} == {
         "synthetic": "DroneSwarmsDataset", "droneswarms": "DroneSwarmsDataset",
-        "aitod": "AITODDataset", "visdrone": "VisDroneDataset"}
+        "aitod": "AITODDataset", "visdrone": "VisDroneDataset", "coco": "CocoDataset"}
+    assert CATALOG["coco"].classes == ()  # any COCO set: its classes are its json's
 
 
 @pytest.mark.parametrize("name,threshold,anchor,n_classes", [
@@ -44,8 +45,8 @@ def test_classes():
 
 def test_lookup_and_paths():
     assert get_dataset_info(" VisDrone ") is CATALOG["visdrone"]
-    with pytest.raises(KeyError, match="known: synthetic, droneswarms, aitod, visdrone"):
-        get_dataset_info("coco")
+    with pytest.raises(KeyError, match="known: synthetic, droneswarms, aitod, visdrone, coco"):
+        get_dataset_info("kitti")
     info = get_dataset_info("aitod")
     assert info.ann_file("train") == "data/raw/aitod/annotations/train.json"
     assert info.img_dir("val") == "data/raw/aitod/images/val/"

@@ -124,6 +124,20 @@ def test_tables_from_results(params, tmp_path):
                                                             "AP75": 14.5, "APvt": 15.5,
                                                             "APt": 16.5, "APs": 17.5})}
     assert "nan" not in to_markdown(t1.reset_index(), "t")
+    assert "per_class" not in tables  # one-class records: no per-class table
+    # a two-class data set: per-class AP under the json's names, mean over the seeds
+    for i, name in enumerate(("faster_rcnn", "faster_rcnn_s1", "faster_rcnn_s2")):
+        path = tmp_path / "eval" / name / "metrics.json"
+        record = json.loads(path.read_text())
+        record["per_class"] = {"drone": {"AP": 20.0 + i, "APvt": 5.0},
+                               "bird": {"AP": 40.0, "APvt": float("nan")}}
+        path.write_text(json.dumps(record))
+    per_class = write_tables(params, tmp_path, tmp_path / "tables")["per_class"]
+    per_class = per_class.set_index(["experiment", "class"])
+    assert per_class.loc[("faster_rcnn", "drone"), "AP"] == pytest.approx(21.0)
+    assert per_class.loc[("faster_rcnn", "bird"), "seeds"] == 3
+    assert np.isnan(per_class.loc[("faster_rcnn", "bird"), "APvt"])
+    assert "| faster_rcnn | bird | 3 | 40.0 |" in (tmp_path / "tables" / "per_class.md").read_text()
     # no long runs in this profile: the convergence table says so instead of an empty table
     convergence = (tmp_path / "tables" / "convergence.md").read_text()
     assert "No run of the active profile" in convergence and "|" not in convergence

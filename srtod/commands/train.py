@@ -16,8 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("config", help="config file, or a path relative to srtod/configs")
     parser.add_argument("--work-dir", help="checkpoints and logs (default: work_dirs/<config name>)")
-    parser.add_argument("--dataset", help="switch the data set: synthetic, droneswarms, visdrone, aitod")
-    parser.add_argument("--data-root", help="folder with images/ and annotations/")
+    parser.add_argument("--dataset", help="switch the data set: synthetic, droneswarms, visdrone, "
+                        "aitod, or coco (any COCO-format set; classes from its train json)")
+    parser.add_argument("--data-root", help="folder with images/<split>/ and "
+                        "annotations/<split>.json; checked by the validator before training, and "
+                        "the classes follow its annotations/train.json")
     parser.add_argument("--image-size", type=int, help="resize images to this (longer) side")
     parser.add_argument("--no-resume", action="store_true",
                         help="start over even if the work dir holds a run of the same config")
@@ -41,19 +44,62 @@ def run(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..inference import resolve_device
     from ..paths import WORK_DIRS
-    from ..train import enable_amp, train
+    from ..train import enable_amp, prepare_work_dir, train
 
-    cfg = load_config(args.config, dataset=args.dataset, data_root=args.data_root,
-                      image_size=args.image_size, options=args.cfg_options)
-    cfg.launcher = args.launcher
+    from ..data.cli_errors import guarded
+
     try:
         resolve_device(args.device)
-        if args.amp:
-            enable_amp(cfg)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    cfg = None
+
+    def configure() -> int:
+        nonlocal cfg
+        cfg = load_config(args.config, dataset=args.dataset, data_root=args.data_root,
+                          image_size=args.image_size, options=args.cfg_options)
+        cfg.launcher = args.launcher
+        if args.amp:
+            enable_amp(cfg)
+        return 0
+
+    if guarded(configure):
+        return 2
     work_dir = Path(args.work_dir) if args.work_dir else WORK_DIRS / Path(cfg.filename).stem
+    if args.data_root or args.dataset:
+        prepare_work_dir(cfg, work_dir)  # kept by train(): the reports below stay
+        if guarded(lambda: check_data(cfg, work_dir)):
+            return 2
     result = train(cfg, work_dir, resume=not args.no_resume)
     print(f"checkpoint: {result.checkpoint}")
+    return 0
+
+
+def check_data(cfg, work_dir) -> int:
+    """The validator (``srtod validate``, image headers only) on the training and validation
+    annotations of ``cfg``, before anything trains. Data that would need fixing (a box outside
+    its image, a missing image, a bad category) stops here with the problems listed; empty
+    images and other kept items only print. Reports go to ``<work_dir>/data_validation/``."""
+    import sys
+    from pathlib import Path
+
+    from ..data.cocoio import DataError
+    from ..data.validate import validate_coco
+
+    problems = []
+    for key in ("train_dataloader", "val_dataloader"):
+        dataset = cfg[key]["dataset"]
+        root = Path(dataset.get("data_root") or "")
+        ann = root / dataset["ann_file"]
+        report = validate_coco(ann, root / dataset.get("data_prefix", {}).get("img", ""),
+                               fix=False, decode=False, verbose=False,
+                               report_json=Path(work_dir) / "data_validation" / f"{ann.stem}.json")
+        if not report.ok:
+            print(report.summary(max_lines=10), file=sys.stderr)
+            problems.append(str(ann))
+    if problems:
+        raise DataError(f"{', '.join(problems)}: needs fixing before training (listed above); "
+                        "`python -m srtod validate DATA_ROOT` writes fixed copies "
+                        "(annotations/<split>.fixed.json) to use instead")
     return 0

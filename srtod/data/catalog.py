@@ -19,6 +19,9 @@ Expected layout (everything relative to the repository root; the mmdet configs i
     data/raw/aitod/                      AI-TOD v1 (Wang et al., ICPR 2020), COCO json, 8 classes
         images/{train,val,test}/*.png
         annotations/{train,val,test}.json   (the released aitod_<split>_v1.json, renamed or linked)
+    data/raw/coco/                       any COCO-format data set (or --data-root DIR): the
+        images/{train,val,test}/*          classes are the categories of annotations/train.json,
+        annotations/{train,val,test}.json  in id order
     data/raw/visdrone/                   VisDrone2019-DET as downloaded ...
         VisDrone2019-DET-train/{images,annotations}/     (one txt per image)
         VisDrone2019-DET-val/{images,annotations}/
@@ -32,7 +35,11 @@ See ``srtod/data/README.md`` for details.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
+
+from .cocoio import DataError, load_coco
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
@@ -44,7 +51,9 @@ class DatasetInfo:
     Attributes:
         name: catalog key (``synthetic``, ``droneswarms``, ``aitod``, ``visdrone``).
         dataset_type: registered mmdet dataset class (see :mod:`srtod.data.datasets`).
-        classes: class names, in label order (names must match the json categories).
+        classes: class names, in label order (names must match the json categories); empty
+            for ``coco``, any COCO-format data set, whose classes are its json's categories
+            (:func:`annotation_classes`).
         palette: one RGB colour per class, for visualisation.
         data_root: folder with ``images/<split>/`` and ``annotations/<split>.json``.
         source_format: ``generated``, ``coco`` or ``visdrone`` (txt, needs ``srtod convert``).
@@ -107,6 +116,10 @@ CATALOG: dict[str, DatasetInfo] = {
         name="visdrone", dataset_type="VisDroneDataset", classes=VISDRONE_CLASSES,
         palette=_VISDRONE_PALETTE, data_root="data/raw/visdrone/", source_format="visdrone",
         description="VisDrone2019-DET, 10 classes seen from drones (Du et al., ICCVW 2019)"),
+    "coco": DatasetInfo(
+        name="coco", dataset_type="CocoDataset", classes=(), palette=(),
+        data_root="data/raw/coco/", source_format="coco",
+        description="any COCO-format data set: its classes are read from annotations/train.json"),
 }
 
 
@@ -121,3 +134,28 @@ def get_dataset_info(name: str) -> DatasetInfo:
     if key not in CATALOG:
         raise KeyError(f"unknown data set {name!r}; known: {', '.join(CATALOG)}")
     return CATALOG[key]
+
+
+def annotation_classes(ann_file: str | Path) -> tuple[str, ...]:
+    """The category names of a COCO json, in id order (the label order mmdet gives them).
+
+    Raises:
+        DataError: the file is missing or unreadable, or its ``categories`` are empty or lack
+            ``id``/``name`` (the message names the file).
+    """
+    path = Path(ann_file)
+    if not path.is_file():
+        raise DataError(f"{path}: annotation file not found (the classes are read from it)")
+    stat = path.stat()
+    return _annotation_classes(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _annotation_classes(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    categories = load_coco(path)["categories"]
+    if not categories:
+        raise DataError(f"{path}: field 'categories' is empty")
+    try:
+        return tuple(c["name"] for c in sorted(categories, key=lambda c: c["id"]))
+    except (KeyError, TypeError) as err:
+        raise DataError(f"{path}: every entry of 'categories' needs an 'id' and a 'name'") from err

@@ -22,8 +22,8 @@ DOCS_RESULTS = ROOT / "docs" / "results"
 MAX_PNG_BYTES = 300_000
 #: tables in reading order (markdown files of results/tables/)
 TABLE_FILES = ("compare.md", "convergence.md", "table1.md", "table2.md", "table3.md",
-               "table4.md", "table5.md", "table6.md", "table7.md", "seeds.md", "runs.md",
-               "cost.md")
+               "table4.md", "table5.md", "table6.md", "table7.md", "recon_heads.md",
+               "per_class.md", "seeds.md", "runs.md", "cost.md")
 #: figures worth looking at, in reading order (PNG files of results/figures/)
 FIGURE_FILES = ("paired_differences.png", "val_ap_curves.png", "fig1_difference_map_0.png",
                 "difference_map_coverage.png", "seed_spread.png", "training_curves.png",

@@ -61,6 +61,7 @@ TITLES = {
     "compare": "Paired differences to the baseline over seeds, with 95% confidence intervals",
     "convergence": "Convergence: the same run trained 1.5x longer (schedule stretched), test split",
     "runs": "Every run: seed, epochs, iterations, training time, test metrics",
+    "per_class": "AP per class (mean over seeds), test split",
     "recon_heads": "SR-TOD at the baseline's cost: reconstruction heads (AP, APvt over seeds; "
                    "APvt difference to the paper's head with its seed-level 95% t-interval; cost)",
 }
@@ -360,6 +361,26 @@ def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def per_class_table(params: dict, results: Path = RESULTS,
+                    metrics=("AP", "AP50", "APvt", "APt")) -> pd.DataFrame:
+    """AP per class (the names of the data set's json), mean over each experiment's seeds; empty
+    for a one-class data set, whose per-class AP is the main table's."""
+    rows = []
+    for group, runs in profile_groups(params["active"]).items():
+        records = [load_record(r, results, params["profile"]) for r in runs.values()]
+        done = [r for r in records if r.get("enabled") and r.get("per_class")]
+        if not done or len(done[0]["per_class"]) < 2:
+            continue
+        for name in done[0]["per_class"]:
+            row = {"experiment": group, "class": name, "seeds": len(done)}
+            for m in metrics:
+                values = [r["per_class"].get(name, {}).get(m) for r in done]
+                values = [v for v in values if v is not None and not math.isnan(v)]
+                row[m] = float(np.mean(values)) if values else float("nan")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def runs_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     """One row per run of the profile: seed, epochs, iterations, training seconds, AP, APvt."""
     rows = []
@@ -423,6 +444,9 @@ def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES,
     tables["seeds"] = summary
     tables["convergence"] = convergence_table(params, results)
     tables["runs"] = runs_table(params, results)
+    per_class = per_class_table(params, results)
+    if not per_class.empty:
+        tables["per_class"] = per_class
     long.to_csv(out / "seeds_runs.csv", index=False)
     for key, df in tables.items():
         df.to_csv(out / f"{key}.csv", index=False)
