@@ -29,9 +29,11 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
+from .models.dgfe import FUSIONS as DGFE_FUSIONS
+
 #: difference-map kinds and DGFE fusions of :func:`head_cost` (None = "RH only", no DGFE)
 DIFF_MAPS = ("pixel", "highfreq")
-FUSIONS = ("attention", "multiply", "concat", None)
+FUSIONS = (*DGFE_FUSIONS, None)
 
 _FFT_OPS = {"_fft_r2c": 2.5, "_fft_c2r": 2.5, "_fft_c2c": 5.0}
 

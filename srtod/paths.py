@@ -18,3 +18,16 @@ WORK_DIRS = WORKSPACE / "work_dirs"  # checkpoints and logs, one folder per expe
 RESULTS = WORKSPACE / "results"  # metrics, tables, figures, executed notebooks
 FIGURES = RESULTS / "figures"
 TABLES = RESULTS / "tables"
+
+
+def run_dir(stage: str, run: str, results: Path | None = None) -> Path:
+    """A run's outputs of one pipeline stage, ``results/<stage>/<run>`` (``stage``: ``train``
+    or ``eval``; the run is ``<experiment>[_s<seed>]``); ``results`` defaults to :data:`RESULTS`."""
+    if stage not in ("train", "eval"):
+        raise ValueError(f"run_dir: stage must be 'train' or 'eval', got {stage!r}")
+    return (RESULTS if results is None else Path(results)) / stage / run
+
+
+def work_dir(run: str) -> Path:
+    """A run's checkpoints and logs, ``work_dirs/<run>``."""
+    return WORK_DIRS / run

@@ -12,15 +12,9 @@ Faster R-CNN pair. Weights are random (no checkpoint, nothing downloaded); FLOPs
 
 from __future__ import annotations
 
-import os
+import argparse
 
-# OpenMP threads that spin while waiting make multi-threaded timings meaningless on a shared CPU
-# (x50 slower); must be set before torch is imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import argparse  # noqa: E402
-
-from . import add_device_argument, device_of  # noqa: E402
+from . import add_device_argument, device_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,9 +1,11 @@
 """``python -m srtod pipeline STAGE``: one stage of the DVC pipeline, as its notebook runs it.
 
-``prepare``, ``train``, ``evaluate``, ``tables`` and ``figures`` are the stages of ``dvc.yaml`` for
+``prepare``, ``train``, ``evaluate``, ``tables``, ``figures`` and ``detect`` are the stages of ``dvc.yaml`` for
 the profile of ``params.yaml`` (or ``--profile``); ``publish`` copies the last results to
 ``docs/results/<profile>/``. ``train`` and ``evaluate`` take run names (default: every run of the
-profile, seeds included) and run ``--workers`` one-thread jobs side by side.
+profile, seeds included) and run ``--workers`` one-thread jobs side by side. ``detect`` runs the
+profile's SR-TOD checkpoint (or ``--config``/``--checkpoint``) on large frames (or ``--source``),
+whole frame against sliced.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 
 from . import add_device_argument, device_of
 
-STAGES = ("prepare", "train", "evaluate", "tables", "figures", "publish")
+STAGES = ("prepare", "train", "evaluate", "tables", "figures", "detect", "publish")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parallel one-thread jobs (default: the profile's, else the cores)")
     parser.add_argument("--bootstrap", type=int, default=1000,
                         help="tables: bootstrap replicates of the image-level intervals")
+    parser.add_argument("--config", help="detect: the config of --checkpoint")
+    parser.add_argument("--checkpoint", help="detect: a checkpoint of your own (default: the "
+                        "profile's SR-TOD run)")
+    parser.add_argument("--source", help="detect: an image or a folder (default: generated "
+                        "1920x1080 frames, scored)")
     add_device_argument(parser)
 
 
@@ -67,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
 
         write_tables(params, n_boot=args.bootstrap)
         print((TABLES / "compare.md").read_text())
+    elif args.stage == "detect":
+        from ..pipeline.detect import run_detect
+
+        done = run_detect(params, config=args.config, checkpoint=args.checkpoint,
+                          source=args.source, device=device)
+        print(done["table"].to_string(index=False))
+        print(done["figure"])
     else:
         from ..pipeline.figures import make_figures
 

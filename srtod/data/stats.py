@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from ..evaluation.protocols import aitod_side_buckets
 from .catalog import SPLITS
 from .cocoio import load_coco
 
 #: (name, lower, upper) bounds of sqrt(area) in px
-SIZE_BUCKETS: tuple[tuple[str, float, float], ...] = (
-    ("very_tiny", 0.0, 8.0), ("tiny", 8.0, 16.0), ("small", 16.0, 32.0), ("medium", 32.0, math.inf))
+SIZE_BUCKETS: tuple[tuple[str, float, float], ...] = tuple(
+    (name.replace(" ", "_"), lo, hi) for _, name, lo, hi in aitod_side_buckets())
 
 
 def size_bucket(size: float) -> str:

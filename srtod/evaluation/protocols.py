@@ -84,6 +84,24 @@ def _ranges(*spec: tuple[str, str, float, float]) -> tuple[AreaRange, ...]:
     return (AreaRange("all", "all", 0.0, MAX_AREA),) + tuple(AreaRange(*s) for s in spec)
 
 
+#: AI-TOD size buckets (paper Sec. 4.1), the one definition: edges on sqrt(area) in px, very tiny
+#: < 8 <= tiny < 16 <= small < 32 <= medium; their keys and names. The evaluation ranges below,
+#: the data statistics (:mod:`srtod.data.stats`) and the plots (:mod:`srtod.viz`) derive from it.
+AITOD_SIDE_EDGES: tuple[float, ...] = (8.0, 16.0, 32.0)
+AITOD_BUCKET_KEYS: tuple[str, ...] = ("vt", "t", "s", "m")
+AITOD_BUCKET_NAMES: tuple[str, ...] = ("very tiny", "tiny", "small", "medium")
+
+
+def aitod_side_buckets() -> list[tuple[str, str, float, float]]:
+    """(key, name, lower, upper) per AI-TOD bucket on sqrt(area) in px; the last has no upper
+    bound (``math.inf``)."""
+    import math
+
+    edges = (0.0, *AITOD_SIDE_EDGES, math.inf)
+    return [(k, n, edges[i], edges[i + 1])
+            for i, (k, n) in enumerate(zip(AITOD_BUCKET_KEYS, AITOD_BUCKET_NAMES, strict=True))]
+
+
 _COCO_RANGES = _ranges(
     ("s", "small", 0.0, 32.0**2),
     ("m", "medium", 32.0**2, 96.0**2),
@@ -93,12 +111,8 @@ _COCO_RANGES = _ranges(
 PROTOCOLS: dict[str, Protocol] = {
     "aitod": Protocol(
         name="aitod",
-        ranges=_ranges(
-            ("vt", "verytiny", 0.0, 8.0**2),
-            ("t", "tiny", 8.0**2, 16.0**2),
-            ("s", "small", 16.0**2, 32.0**2),
-            ("m", "medium", 32.0**2, MAX_AREA),
-        ),
+        ranges=_ranges(*[(k, n.replace(" ", ""), lo**2, min(hi**2, MAX_AREA))
+                         for k, n, lo, hi in aitod_side_buckets()]),
         max_dets=(100, 300, 1500),
         ap_max_dets=1500,
     ),
@@ -108,9 +122,6 @@ PROTOCOLS: dict[str, Protocol] = {
     ),
 }
 
-#: AI-TOD bucket edges on sqrt(area) in px: very tiny < 8 <= tiny < 16 <= small < 32 <= medium.
-AITOD_SIDE_EDGES: tuple[float, ...] = (8.0, 16.0, 32.0)
-AITOD_BUCKET_KEYS: tuple[str, ...] = ("vt", "t", "s", "m")
 
 
 def get_protocol(protocol: str | Protocol) -> Protocol:

@@ -5,7 +5,6 @@ The maps come from one forward pass per image with :func:`srtod.models.record_in
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..paths import FIGURES, RESULTS, TABLES, WORK_DIRS
-from .params import resolve_experiment
-from .stages import experiment_config
+from ..paths import FIGURES, RESULTS, TABLES, run_dir
+from .stages import trained
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +23,8 @@ def load_trained(params: dict, name: str, device: str | None = None):
     when it was not trained in this profile."""
     from ..inference import build_model
 
-    path = RESULTS / "train" / name / "summary.json"
-    if not path.is_file():
-        return None
-    summary = json.loads(path.read_text())
-    if not summary.get("enabled") or not summary.get("checkpoint"):
-        return None
-    cfg = experiment_config(params, resolve_experiment(params, name))
-    return cfg, build_model(cfg, WORK_DIRS.parent / summary["checkpoint"], device=device)
+    run = trained(params, name)
+    return None if run is None else (run[0], build_model(run[0], run[1], device=device))
 
 
 def _heatmap(feat: torch.Tensor) -> np.ndarray:
@@ -149,7 +141,7 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
     curves, val_curves, run_group = {}, {}, {}
     for group, runs in profile_groups(params["active"]).items():
         for seed, run in runs.items():
-            path = RESULTS / "train" / run
+            path = run_dir("train", run)
             if seed == min(runs) and (path / "curves.csv").is_file():  # losses: one seed suffices
                 df = pd.read_csv(path / "curves.csv")
                 if len(df):
@@ -169,7 +161,7 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
             written.append(save(plot_paired_differences(df), out / "paired_differences.png"))
     pr = {}
     for name in (det, f"{det}_srtod", "rh_only"):
-        path = RESULTS / "eval" / name / "pr.csv"
+        path = run_dir("eval", name) / "pr.csv"
         if path.is_file():
             pr[name] = pd.read_csv(path)
     if pr:

@@ -16,7 +16,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..paths import FIGURES, RESULTS, ROOT, TABLES
+from ..paths import FIGURES, RESULTS, ROOT, TABLES, run_dir
 
 DOCS_RESULTS = ROOT / "docs" / "results"
 MAX_PNG_BYTES = 300_000
@@ -79,14 +79,18 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    copied_tables = [name for name in TABLE_FILES if (tables / name).is_file()]
+    detect = results / "detect"  # the detect stage: whole frame vs sliced on large frames
+    sources = {name: tables / name for name in TABLE_FILES} | {"detect.md": detect / "detect.md"}
+    copied_tables = [name for name, path in sources.items() if path.is_file()]
     for name in copied_tables:
-        shutil.copy2(tables / name, out / name)
+        shutil.copy2(sources[name], out / name)
     for name in ("compare.csv", "runs.csv", "seeds_runs.csv", "headline.json", "all_metrics.json"):
         if (tables / name).is_file():
             shutil.copy2(tables / name, out / name)
-    copied_figures = {name: shrink_png(figures / name, out / name) for name in FIGURE_FILES
-                      if (figures / name).is_file()}
+    pictures = {name: figures / name for name in FIGURE_FILES} | {
+        "large_frame.png": detect / "large_frame.png"}
+    copied_figures = {name: shrink_png(path, out / name) for name, path in pictures.items()
+                      if path.is_file()}
     timing_file = results / "repro_time.json"
     timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
     # the checkout that made the results; dvc.lock is what a run rewrites, not a code change
@@ -104,7 +108,7 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
     from .params import load_params, profile_runs
 
     runs = profile_runs(load_params(profile=profile)["active"])
-    done = [r for r in runs if (results / "eval" / r / "metrics.json").is_file()]
+    done = [r for r in runs if (run_dir("eval", r, results) / "metrics.json").is_file()]
     provenance = {
         "profile": profile,
         "runs_evaluated": f"{len(done)} of the profile's {len(runs)}",

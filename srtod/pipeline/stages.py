@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..paths import PREPARED, RAW_DATA, RESULTS, ROOT, WORK_DIRS
+from ..data.catalog import SPLITS
+from ..paths import PREPARED, RAW_DATA, RESULTS, ROOT, WORK_DIRS, run_dir, work_dir
 from .params import Experiment, profile_runs, resolve_experiment
 
 log = logging.getLogger(__name__)
-SPLITS = ("train", "val", "test")
 COVERAGE_COLUMNS = {"touched_share": "touched", "mean_covered_share": "covered",
                     "background_share": "background"}
 
@@ -101,6 +101,18 @@ def experiment_config(params: dict, exp: Experiment):
                        image_size=data.get("image_size"), options=exp.options)
 
 
+def trained(params: dict, name: str):
+    """(config, checkpoint) of run ``name`` as the train stage left it (``checkpoint`` in its
+    ``summary.json``, relative to the workspace); None when it was not trained in this workspace
+    (no summary, skipped, or no checkpoint)."""
+    path = run_dir("train", name) / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    if not summary.get("enabled") or not summary.get("checkpoint"):
+        return None
+    return (experiment_config(params, resolve_experiment(params, name)),
+            WORK_DIRS.parent / summary["checkpoint"])
+
+
 def read_curves(work_dir: Path) -> pd.DataFrame:
     """Training curves from mmengine's ``vis_data/scalars.json`` files (resumed runs merged)."""
     rows = []
@@ -167,7 +179,7 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
     from ..train import train
 
     exp = resolve_experiment(params, name)
-    out = RESULTS / "train" / name
+    out = run_dir("train", name)
     if out.exists():
         shutil.rmtree(out)
     summary: dict[str, Any] = {"experiment": name, "detector": exp.detector, "config": exp.config,
@@ -175,16 +187,16 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
                                "profile": params["profile"], "enabled": exp.enabled}
     if not exp.enabled:
         summary["skipped"] = f"not run in profile {params['profile']!r}"
-        (WORK_DIRS / name).mkdir(parents=True, exist_ok=True)
-        (WORK_DIRS / name / "SKIPPED").write_text(summary["skipped"] + "\n")
+        (work_dir(name)).mkdir(parents=True, exist_ok=True)
+        (work_dir(name) / "SKIPPED").write_text(summary["skipped"] + "\n")
         write_json(out / "summary.json", summary)
         pd.DataFrame(columns=["iter"]).to_csv(out / "curves.csv", index=False)
         return summary
     torch.set_num_threads(threads)
-    (WORK_DIRS / name / "SKIPPED").unlink(missing_ok=True)
+    (work_dir(name) / "SKIPPED").unlink(missing_ok=True)
     cfg = experiment_config(params, exp)
     start = time.perf_counter()
-    result = train(cfg, WORK_DIRS / name, progress=progress_bar)
+    result = train(cfg, work_dir(name), progress=progress_bar)
     curves = read_curves(result.work_dir)
     out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(out / "curves.csv", index=False)
@@ -218,7 +230,7 @@ def train_experiments(params: dict, names: list[str] | None = None,
     workers = default_workers(params) if workers is None else workers
 
     def progress() -> str:
-        done = {n: epochs_done(WORK_DIRS / n) for n in names}
+        done = {n: epochs_done(work_dir(n)) for n in names}
         running = ", ".join(f"{n} {done[n]}/{total[n]}" for n in names
                             if 0 < done[n] < total[n])
         return (f"epochs {sum(done.values())}/{sum(total.values())} "
@@ -272,10 +284,10 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     from ..inference import build_loader, build_model, iter_predictions, to_coco_results
 
     exp = resolve_experiment(params, name)
-    out = RESULTS / "eval" / name
+    out = run_dir("eval", name)
     if out.exists():
         shutil.rmtree(out)
-    train_summary = json.loads((RESULTS / "train" / name / "summary.json").read_text())
+    train_summary = json.loads((run_dir("train", name) / "summary.json").read_text())
     record: dict[str, Any] = {"experiment": name, "detector": exp.detector, "srtod": exp.srtod,
                               "seed": exp.seed, "enabled": exp.enabled,
                               "profile": params["profile"]}
@@ -284,8 +296,8 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
         write_json(out / "metrics.json", record)
         return record
     torch.set_num_threads(threads)
-    cfg = experiment_config(params, exp)
-    model = build_model(cfg, WORK_DIRS.parent / train_summary["checkpoint"], device=device)
+    cfg, checkpoint = trained(params, name)
+    model = build_model(cfg, checkpoint, device=device)
     loader = build_loader(cfg, split)
     start = time.perf_counter()
     predictions = list(iter_predictions(model, loader, record_maps=exp.srtod))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..paths import PREPARED, RESULTS, TABLES
+from ..paths import PREPARED, RESULTS, TABLES, run_dir
 from .params import profile_groups, profile_runs, resolve_experiment
 
 # Paper Tab. 1 (DroneSwarms): AP, AP50, AP75, APvt, APt, APs.
@@ -73,7 +73,7 @@ RATIO_COLUMNS = ("time_ratio", "params_ratio", "gflops_ratio")
 def load_record(name: str, results: Path = RESULTS, profile: str | None = None) -> dict:
     """The evaluation record of run ``name`` (``{'enabled': False}`` if absent, or if made by
     another profile than ``profile``)."""
-    path = results / "eval" / name / "metrics.json"
+    path = run_dir("eval", name, results) / "metrics.json"
     if not path.is_file():
         return {"experiment": name, "enabled": False, "skipped": "not run in this profile"}
     record = json.loads(path.read_text())
@@ -207,7 +207,7 @@ def reference_of(params: dict, group: str) -> str | None:
 def _matches(run: str, results: Path, gt):
     from ..evaluation.bootstrap import match_images
 
-    return match_images(gt, results / "eval" / run / "detections.json", "aitod")
+    return match_images(gt, run_dir("eval", run, results) / "detections.json", "aitod")
 
 
 def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS,
@@ -244,7 +244,7 @@ def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS
                 pairs.append((ref_run, run, a, b))
         if not pairs:
             continue
-        boot = ann_file.is_file() and all((results / "eval" / r / "detections.json").is_file()
+        boot = ann_file.is_file() and all((run_dir("eval", r, results) / "detections.json").is_file()
                                           for p in pairs for r in p[:2])
         if boot:
             gt = gt or load_ground_truth(ann_file)
@@ -385,7 +385,7 @@ def runs_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     """One row per run of the profile: seed, epochs, iterations, training seconds, AP, APvt."""
     rows = []
     for run in profile_runs(params["active"]):
-        path = results / "train" / run / "summary.json"
+        path = run_dir("train", run, results) / "summary.json"
         summary = json.loads(path.read_text()) if path.is_file() else {}
         record = load_record(run, results, params["profile"])
         metrics = record.get("metrics") or {}
@@ -394,7 +394,7 @@ def runs_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
                      "train s": summary.get("train_seconds"), "threads": summary.get("threads"),
                      "AP": metrics.get("AP"), "APvt": metrics.get("APvt"),
                      "s/image (test)": record.get("seconds_per_image"),
-                     **_rec_share(results / "train" / run / "curves.csv")})
+                     **_rec_share(run_dir("train", run, results) / "curves.csv")})
     return pd.DataFrame(rows)
 
 

@@ -2,7 +2,7 @@
 Figures (paper Fig. 1, 3, 4 analogs and result statistics), plus :func:`save` to write PNGs."""
 
 from ._common import save
-from .detections import render_prediction
+from .detections import plot_large_frame, render_prediction
 from .maps import choose_zoom, plot_difference_maps, plot_feature_comparison, plot_pd_vs_hfd
 from .plots import (
     plot_coverage,
@@ -19,6 +19,7 @@ __all__ = [
     "plot_coverage",
     "plot_difference_maps",
     "plot_feature_comparison",
+    "plot_large_frame",
     "plot_paired_differences",
     "plot_pd_vs_hfd",
     "plot_pr_curves",

@@ -19,13 +19,11 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from ..evaluation.protocols import aitod_side_buckets
+
 #: AI-TOD size buckets on sqrt(w * h) in px (lower bound inclusive), as in the paper's Tab. 1-3.
 BUCKETS: dict[str, tuple[str, float, float]] = {
-    "vt": ("very tiny", 0.0, 8.0),
-    "t": ("tiny", 8.0, 16.0),
-    "s": ("small", 16.0, 32.0),
-    "m": ("medium", 32.0, math.inf),
-}
+    key: (name, lo, hi) for key, name, lo, hi in aitod_side_buckets()}
 #: Display order of bucket keys; ``all`` = every size.
 BUCKET_ORDER: tuple[str, ...] = ("all", "vt", "t", "s", "m")
 

@@ -103,4 +103,57 @@ def render_prediction(image: np.ndarray, bboxes: np.ndarray, scores: np.ndarray,
     return np.hstack(row)
 
 
-__all__ = ["draw_detections", "overlay_difference_map", "overlay_mask", "render_prediction"]
+def plot_large_frame(image: np.ndarray, preds: dict, *, maps_of: str,
+                     gt_boxes: np.ndarray | None = None, score_thr: float = 0.3,
+                     zoom: int = 320):
+    """Several ways of running a detector on one large frame (:mod:`srtod.pipeline.detect`): top,
+    each mode's detections (score >= ``score_thr``, green; ground truth blue) on the whole frame;
+    bottom, a ``zoom`` px window with the most drones for each mode, then D and D_b of mode
+    ``maps_of`` (SR-TOD). ``preds`` maps a mode's name to its
+    :class:`srtod.inference.Prediction`."""
+    import cv2
+    import matplotlib.pyplot as plt
+
+    from .maps import choose_zoom
+
+    def drawn(pred) -> np.ndarray:
+        keep = pred.scores >= score_thr
+        out = draw_detections(image, pred.bboxes[keep], pred.scores[keep], pred.labels[keep])
+        for x1, y1, x2, y2 in ([] if gt_boxes is None else gt_boxes):
+            cv2.rectangle(out, (int(x1) - 2, int(y1) - 2), (int(x2) + 2, int(y2) + 2),
+                          (255, 128, 0), 1)
+        return out
+
+    top = [(drawn(p), f"{name}: {int((p.scores >= score_thr).sum())} boxes >= {score_thr}")
+           for name, p in preds.items()]
+    bottom = [(panel, "zoom: " + title.split(":")[0]) for panel, title in top]
+    maps = preds[maps_of].maps or {}
+    if "dmap" in maps:
+        bottom.append((overlay_difference_map(image, maps["dmap"]), f"D ({maps_of})"))
+    if "mask" in maps:
+        m = np.asarray(maps["mask"]) > 0.5
+        bottom.append((overlay_mask(image, m), f"D_b ({maps_of}), {m.mean():.1%} on"))
+    x0, y0, x1, y1 = choose_zoom(gt_boxes, image.shape, zoom)
+    n_top, n_bottom = len(top), len(bottom)
+    cols = n_top * n_bottom
+    aspect = image.shape[0] / image.shape[1]
+    width = 3.0 * n_bottom
+    fig = plt.figure(figsize=(width, width / n_top * aspect + width / n_bottom + 0.8))
+    grid = fig.add_gridspec(2, cols, height_ratios=[n_bottom * aspect, n_top])
+    for k, (panel, title) in enumerate(top):
+        ax = fig.add_subplot(grid[0, k * n_bottom:(k + 1) * n_bottom])
+        ax.imshow(panel[..., ::-1])
+        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="yellow"))
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    for k, (panel, title) in enumerate(bottom):
+        ax = fig.add_subplot(grid[1, k * n_top:(k + 1) * n_top])
+        ax.imshow(panel[y0:y1, x0:x1, ::-1], interpolation="nearest")
+        ax.set_title(title, fontsize=7)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["draw_detections", "overlay_difference_map", "overlay_mask", "plot_large_frame",
+           "render_prediction"]
