@@ -31,3 +31,16 @@ def run_dir(stage: str, run: str, results: Path | None = None) -> Path:
 def work_dir(run: str) -> Path:
     """A run's checkpoints and logs, ``work_dirs/<run>``."""
     return WORK_DIRS / run
+
+
+def portable(path: str | Path) -> str:
+    """``path`` as results record it: relative to the workspace (else to the repository) when it
+    lies inside, so that the same data gives the same bytes in every clone; else as given."""
+    p = Path(path)
+    if not p.is_absolute():
+        return str(path)
+    for candidate in (Path(os.path.abspath(p)), p.resolve()):
+        for base in (WORKSPACE, ROOT):
+            if candidate.is_relative_to(base):
+                return str(candidate.relative_to(base))
+    return str(path)

@@ -231,3 +231,30 @@ def pd_isna(value):
     import pandas as pd
 
     return pd.isna(value)
+
+
+def test_prepared_data_is_the_same_bytes_in_any_folder(tmp_path):
+    """The prepare stage writes no absolute path: two workspaces (as two clones in different
+    folders) get byte-identical data/prepared and results/data, so DVC's hashes match."""
+    import os
+    import subprocess
+    import sys
+
+    from srtod.paths import ROOT
+
+    trees = []
+    for name in ("a", "deeper/b"):
+        workspace = tmp_path / name
+        env = dict(os.environ, SRTOD_WORKSPACE=str(workspace))
+        subprocess.run([sys.executable, "-m", "srtod", "pipeline", "prepare", "--profile",
+                        "smoke"], cwd=ROOT, env=env, check=True, capture_output=True)
+        files = {}
+        for sub in ("data/prepared", "results/data"):
+            for path in sorted((workspace / sub).rglob("*")):
+                if path.is_file():
+                    files[str(path.relative_to(workspace))] = path.read_bytes()
+        trees.append(files)
+    assert trees[0].keys() == trees[1].keys() and len(trees[0]) > 10
+    different = [name for name in trees[0] if trees[0][name] != trees[1][name]]
+    assert not different
+    assert b"/" + str(tmp_path).encode().lstrip(b"/") not in b"".join(trees[0].values())

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..paths import portable
 from .cocoio import dump_json
 
 #: what happened to the offending item
@@ -83,10 +84,10 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "task": self.task,
-            "source": self.source,
+            "source": portable(self.source),
             "ok": self.ok,
             "counts": dict(sorted(self.counts.items())),
-            "outputs": dict(self.outputs),
+            "outputs": {k: portable(v) for k, v in self.outputs.items()},
             "issues": [asdict(i) for i in self.issues],
         }
 

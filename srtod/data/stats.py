@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..evaluation.protocols import aitod_side_buckets
+from ..paths import portable
 from .catalog import SPLITS
 from .cocoio import load_coco
 
@@ -97,7 +98,7 @@ def dataset_stats(ann_file: str | Path) -> dict[str, Any]:
         return round(float(fn(sizes)), 3) if n else None
 
     return {
-        "ann_file": str(ann_file),
+        "ann_file": portable(ann_file),
         "images": n_images,
         "instances": n,
         "crowd_annotations": sum(1 for a in data["annotations"] if a.get("iscrowd")),
