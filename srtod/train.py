@@ -25,9 +25,12 @@ class TrainResult:
 
 
 def code_fingerprint() -> str:
-    """A hash of the SR-TOD model code: a run made with other model code starts over too."""
+    """A hash of the model code (SR-TOD's modules, the label-assignment parts): a run made with
+    other model code starts over too."""
     digest = hashlib.sha256()
-    for path in sorted((Path(__file__).parent / "models").glob("*.py")):
+    package = Path(__file__).parent
+    for path in sorted([*(package / "models").glob("*.py"),
+                        *(package / "task_modules").glob("*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

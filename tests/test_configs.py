@@ -19,7 +19,7 @@ def _build(cfg):
 
 
 def test_config_list_covers_every_detector_and_variant():
-    for det in ("faster-rcnn", "cascade-rcnn", "retinanet", "dino"):
+    for det in ("faster-rcnn", "cascade-rcnn", "retinanet", "dino", "cascade-rcnn-rfla"):
         for prefix in ("", "srtod_"):
             for setting in ("r18-slim", "r50"):
                 assert any(c.split("/")[-1].startswith(f"{prefix}{det}_{setting}")

@@ -40,7 +40,7 @@ DETECTIONS = {
             "dino": _OFFICIAL} for ds in ("visdrone", "aitod")},
 }
 MAX_DETS = 1500  # the AI-TOD protocol, on every data set (paper Sec. 4.1, "Evaluation Metrics")
-DETECTORS = ("faster_rcnn", "cascade_rcnn", "retinanet", "dino")
+DETECTORS = ("faster_rcnn", "cascade_rcnn", "retinanet", "dino", "rfla")  # rfla: Cascade R-CNN
 
 PAPER_CONFIGS = [c for c in list_configs() if "_r50_" in c]
 
@@ -89,14 +89,19 @@ def test_paper_config_has_the_paper_values(config):
         assert [(s["milestones"], s["end"]) for s in steps] == [(want["milestones"],
                                                                   want["epochs"])]
     # detections per image and anchor scale
-    want_counts = DETECTIONS[ds][det]
+    want_counts = DETECTIONS[ds]["cascade_rcnn" if det == "rfla" else det]
     counts = {}
-    if det in ("faster_rcnn", "cascade_rcnn"):
+    if det in ("faster_rcnn", "cascade_rcnn", "rfla"):
         for key, rpn in (("rpn_train", model.train_cfg.rpn_proposal),
                          ("rpn_test", model.test_cfg.rpn)):
             counts[key] = (rpn.nms_pre, rpn.max_per_img)
         counts["detections"] = model.test_cfg.rcnn.max_per_img
-        assert model.rpn_head.anchor_generator.scales == [want["anchor"]]
+        if det == "rfla":  # receptive-field priors of ResNet-50 and RFLA's assigner in the RPN
+            assert model.rpn_head.anchor_generator.type == "RFPriorGenerator"
+            assert model.rpn_head.anchor_generator.backbone.depth == 50
+            assert model.train_cfg.rpn.assigner.type == "HierarchicalAssigner"
+        else:
+            assert model.rpn_head.anchor_generator.scales == [want["anchor"]]
     elif det == "retinanet":
         counts.update(candidates=model.test_cfg.nms_pre, detections=model.test_cfg.max_per_img)
         assert model.bbox_head.anchor_generator.octave_base_scale == want["anchor"]

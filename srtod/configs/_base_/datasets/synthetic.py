@@ -5,7 +5,8 @@ data_root = 'data/synthetic/'
 image_scale = (512, 512)
 backend_args = None
 custom_imports = dict(
-    imports=['srtod.models', 'srtod.data.datasets', 'srtod.evaluation.metric'], allow_failed_imports=False)
+    imports=['srtod.models', 'srtod.task_modules', 'srtod.data.datasets', 'srtod.evaluation.metric'],
+    allow_failed_imports=False)
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
