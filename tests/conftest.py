@@ -7,6 +7,19 @@ import pytest
 import torch
 
 
+def offline_config(config, **options):
+    """``load_config(config, options=options)`` with every ImageNet initialisation removed (the
+    tests run without network): each ``init_cfg`` of type Pretrained, e.g. the backbone's and
+    DetectoRS' second backbone's."""
+    from srtod.config import _walk, load_config
+
+    cfg = load_config(config, options=options or None)
+    for node in _walk(cfg.model):
+        if (node.get("init_cfg") or {}).get("type") == "Pretrained":
+            node["init_cfg"] = None
+    return cfg
+
+
 def make_batch(sizes=((256, 256), (240, 200)), boxes_per_image: int = 5, seed: int = 0) -> dict:
     """A packed batch (``inputs``, ``data_samples``) as mmdet's PackDetInputs produces it, with
     tiny boxes (4-20 px) of class 0."""

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_batch
+from conftest import make_batch, offline_config
 from srtod.config import list_configs, load_config
 
 # the slim CPU configs and the DroneSwarms paper configs; test_paper_configs.py builds the
@@ -19,6 +19,10 @@ def _build(cfg):
 
 
 def test_config_list_covers_every_detector_and_variant():
+    names = [c.split("/")[-1] for c in CONFIGS]
+    for prefix in ("", "srtod_"):  # DetectoRS has no ResNet-18: its slim model is a thin R50
+        for setting in ("r50-slim", "r50"):
+            assert any(n.startswith(f"{prefix}detectors_cascade-rcnn_{setting}_") for n in names)
     for det in ("faster-rcnn", "cascade-rcnn", "retinanet", "dino", "cascade-rcnn-rfla"):
         for prefix in ("", "srtod_"):
             for setting in ("r18-slim", "r50"):
@@ -31,7 +35,7 @@ def test_config_list_covers_every_detector_and_variant():
 def test_config_trains_one_step_and_predicts(config):
     torch.manual_seed(0)
     small = "r18-slim" in config
-    cfg = load_config(config, options={"model.backbone.init_cfg": None})
+    cfg = offline_config(config)
     model = _build(cfg)
     assert all(torch.isfinite(p).all() for p in model.parameters())  # init_weights ran
     sizes = ((128, 128), (112, 96)) if small else ((96, 128), (96, 96))
@@ -195,7 +199,7 @@ def test_threshold_gets_no_weight_decay_unless_asked(config):
     from srtod.inference import build_model
 
     def t_decay(**options):
-        cfg = load_config(config, options={"model.backbone.init_cfg": None, **options})
+        cfg = offline_config(config, **options)
         model = build_model(cfg, device="cpu")
         groups = build_optim_wrapper(model, cfg.optim_wrapper).optimizer.param_groups
         t = model.srtod.dgfe.threshold.t
@@ -205,3 +209,42 @@ def test_threshold_gets_no_weight_decay_unless_asked(config):
     assert t_decay() == (0.0, pytest.approx(1e-4))
     decay, base = t_decay(**{"optim_wrapper.paramwise_cfg.custom_keys.threshold.decay_mult": 1.0})
     assert decay == base > 0
+
+
+def test_detectors_reconstructs_the_final_p2_from_the_input_image():
+    """DetectoRS runs the backbone twice inside extract_feat (the recursive pyramid): SR-TOD must
+    read the pyramid after the second pass, rebuild the input image (not an RFP feature), and the
+    enhanced P2 must be what the RPN and the RoI heads see."""
+    from srtod.models import input_to_unit_range
+
+    torch.manual_seed(0)
+    cfg = load_config("detectors/srtod_detectors_cascade-rcnn_r50-slim_fpn_cpu_synthetic.py")
+    model = _build(cfg)
+    seen = {"backbone": 0, "rfp_backbone": 0}
+
+    def count(name):
+        def hook(module, args, out):
+            seen[name] += 1
+        return hook
+
+    model.backbone.register_forward_hook(count("backbone"))
+    for second in model.neck.rfp_modules:  # the recursive pass calls rfp_forward, not forward
+        def counted(*args, _forward=second.rfp_forward):
+            seen["rfp_backbone"] += 1
+            return _forward(*args)
+        second.rfp_forward = counted
+    model.neck.register_forward_hook(lambda m, a, out: seen.__setitem__("pyramid", out))
+    model.srtod.register_forward_hook(
+        lambda m, args, out: seen.update(srtod_in=args[0], target=args[1], srtod_out=out[0]))
+    model.rpn_head.register_forward_hook(lambda m, args, out: seen.__setitem__("rpn_in", args[0]))
+    model.roi_head.bbox_roi_extractor[0].register_forward_hook(
+        lambda m, args, out: seen.__setitem__("roi_in", args[0]))
+    data = model.data_preprocessor(make_batch(sizes=((128, 128), (128, 96))), True)
+    model.loss(data["inputs"], data["data_samples"])
+    assert seen["backbone"] == 1 and seen["rfp_backbone"] == cfg.model.neck.rfp_steps - 1
+    assert seen["srtod_in"] is seen["pyramid"]  # the pyramid after the recursive pass
+    assert torch.equal(seen["target"], input_to_unit_range(data["inputs"], model.data_preprocessor))
+    assert seen["target"].shape[1] == 3
+    enhanced = seen["srtod_out"][0]
+    assert not torch.equal(enhanced, seen["pyramid"][0])  # DGFE changed P2
+    assert seen["rpn_in"][0] is enhanced and seen["roi_in"][0] is enhanced

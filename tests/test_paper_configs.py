@@ -6,7 +6,7 @@ import pytest
 import torch
 from test_configs import _build
 
-from conftest import make_batch
+from conftest import make_batch, offline_config
 from srtod.config import _walk, list_configs, load_config
 from srtod.data.catalog import get_dataset_info
 from srtod.evaluation import get_protocol
@@ -40,7 +40,8 @@ DETECTIONS = {
             "dino": _OFFICIAL} for ds in ("visdrone", "aitod")},
 }
 MAX_DETS = 1500  # the AI-TOD protocol, on every data set (paper Sec. 4.1, "Evaluation Metrics")
-DETECTORS = ("faster_rcnn", "cascade_rcnn", "retinanet", "dino", "rfla")  # rfla: Cascade R-CNN
+# rfla and detectors: Cascade R-CNN with RFLA's RPN / DetectoRS' backbone and pyramid
+DETECTORS = ("faster_rcnn", "cascade_rcnn", "retinanet", "dino", "rfla", "detectors")
 
 PAPER_CONFIGS = [c for c in list_configs() if "_r50_" in c]
 
@@ -89,9 +90,9 @@ def test_paper_config_has_the_paper_values(config):
         assert [(s["milestones"], s["end"]) for s in steps] == [(want["milestones"],
                                                                   want["epochs"])]
     # detections per image and anchor scale
-    want_counts = DETECTIONS[ds]["cascade_rcnn" if det == "rfla" else det]
+    want_counts = DETECTIONS[ds]["cascade_rcnn" if det in ("rfla", "detectors") else det]
     counts = {}
-    if det in ("faster_rcnn", "cascade_rcnn", "rfla"):
+    if det in ("faster_rcnn", "cascade_rcnn", "rfla", "detectors"):
         for key, rpn in (("rpn_train", model.train_cfg.rpn_proposal),
                          ("rpn_test", model.test_cfg.rpn)):
             counts[key] = (rpn.nms_pre, rpn.max_per_img)
@@ -102,6 +103,12 @@ def test_paper_config_has_the_paper_values(config):
             assert model.train_cfg.rpn.assigner.type == "HierarchicalAssigner"
         else:
             assert model.rpn_head.anchor_generator.scales == [want["anchor"]]
+        if det == "detectors":  # SAC in stages 2-4 and ImageNet weights in both backbone passes
+            for backbone in (model.backbone, model.neck.rfp_backbone):
+                assert backbone.type == "DetectoRS_ResNet" and backbone.depth == 50
+                assert backbone.stage_with_sac == (False, True, True, True)
+            assert model.neck.type == "RFP" and model.neck.rfp_steps == 2
+            assert model.neck.rfp_backbone.init_cfg.checkpoint == "torchvision://resnet50"
     elif det == "retinanet":
         counts.update(candidates=model.test_cfg.nms_pre, detections=model.test_cfg.max_per_img)
         assert model.bbox_head.anchor_generator.octave_base_scale == want["anchor"]
@@ -136,7 +143,7 @@ def test_every_paper_config_is_built_or_trained_by_a_test():
 
 @pytest.mark.parametrize("config", BUILD)
 def test_paper_config_builds(config):
-    cfg = load_config(config, options={"model.backbone.init_cfg": None})  # no download
+    cfg = offline_config(config)
     model = _build(cfg)
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
@@ -144,7 +151,7 @@ def test_paper_config_builds(config):
 @pytest.mark.parametrize("config", list(STEP))
 def test_paper_config_takes_a_training_step(config):
     torch.manual_seed(0)
-    cfg = load_config(config, options={"model.backbone.init_cfg": None})
+    cfg = offline_config(config)
     model = _build(cfg)
     batch = make_batch(sizes=STEP[config], boxes_per_image=3)
     for sample in batch["data_samples"]:  # labels across the data set's classes
