@@ -58,3 +58,23 @@ def test_nbstripout_keeps_the_parameters_tag(tmp_path):
     cell = stripped["cells"][1]
     assert cell["outputs"] == [] and cell["execution_count"] is None
     assert "parameters" in cell["metadata"]["tags"]
+
+
+def test_each_stage_depends_on_the_profile_keys_it_reads():
+    """Editing ``figures.num_images`` must not mark the trainings as changed: stages list the keys
+    of the profile they read, and every listed key exists in every profile (DVC stops on a
+    missing parameter)."""
+    import yaml
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    profiles = yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]
+    keys = {}
+    for name, stage in stages.items():
+        params = stage.get("params", [])
+        assert "profiles.${profile}" not in params, name  # not the whole section
+        keys[name] = {p.split(".", 2)[2] for p in params if p.startswith("profiles.${profile}.")}
+        for profile, section in profiles.items():
+            assert keys[name] <= set(section), (name, profile, keys[name] - set(section))
+    assert "figures" not in keys["train"] | keys["evaluate"] and "figures" in keys["figures"]
+    assert "detect" in keys["detect"] and "detect" not in keys["train"]
+    assert keys["prepare"] == {"data"}
