@@ -39,7 +39,15 @@ def test_generate_train_predict_commands(tmp_path):
     res = _srtod("predict", config, str(ckpt), "--data-root", str(data), "--image-size", "96",
                  "--out", str(out), "--evaluate")
     assert res.returncode == 0, res.stderr[-2000:]
-    assert isinstance(json.loads(out.read_text()), list) and "APvt" in res.stdout
+    every = json.loads(out.read_text())
+    assert isinstance(every, list) and "APvt" in res.stdout
+    # --score-thr given on a split: only the detections at or above it are written
+    thr = sorted(d["score"] for d in every)[len(every) // 2] if every else 0.5
+    res = _srtod("predict", config, str(ckpt), "--data-root", str(data), "--image-size", "96",
+                 "--out", str(out), "--score-thr", str(thr))
+    kept = json.loads(out.read_text())
+    assert res.returncode == 0 and len(kept) == sum(d["score"] >= thr for d in every)
+    assert all(d["score"] >= thr for d in kept)
     # the same checkpoint on a folder of images (SOURCE): detections and a closing summary
     res = _srtod("predict", config, str(ckpt), str(data / "images" / "test"), "--image-size", "96",
                  "--out-dir", str(tmp_path / "folder"), "--score-thr", "0", "--no-progress")

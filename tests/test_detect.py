@@ -399,8 +399,12 @@ def test_predict_video_writes_an_annotated_video_and_per_frame_detections(tiny, 
     (src / "cut.avi").write_bytes(data[: len(data) // 2])  # the first frames can be read
     out = tmp_path / "out"
     res = srtod_cli("predict", SRTOD, tiny / "srtod.pth", src / "clip.mp4", "--out-dir", out,
-                 "--image-size", SIZE, "--batch-size", 3)
+                 "--image-size", SIZE, "--batch-size", 3, "--save-crops", "--score-thr", 0)
     assert res.returncode == 0, res.stderr[-3000:]
+    # a crop per detection, named by video and frame
+    rows = (out / "detections.csv").read_text().splitlines()[1:]
+    crops = sorted(p.name for p in (out / "crops").rglob("*.png"))
+    assert rows and len(crops) == len(rows) and crops[0].startswith("clip_f")
     images = json.loads((out / "images.json").read_text())["images"]
     assert [im["frame"] for im in images] == list(range(6))
     assert images[0]["file_name"] == "clip.mp4#000000" and images[0]["video"] == "clip.mp4"

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "(work_dirs/predict)")
     src.add_argument("--score-thr", type=float, default=None,
                      help=f"drop detections below this score (default {DEFAULT_SCORE_THR}; "
-                          "without SOURCE every detection is kept, for evaluation)")
+                          "without SOURCE every detection is kept unless given, for evaluation)")
     src.add_argument("--batch-size", type=int, default=1,
                      help="images (or, with --slice, slices) per forward pass")
     src.add_argument("--save-crops", action="store_true", help="write each detection's crop")
@@ -109,6 +109,13 @@ def _run_split(args: argparse.Namespace, cfg, device: str) -> int:
     except CheckpointError as err:
         _error(str(err))
         return 2
+    if args.score_thr is not None:  # asked for: keep the detections at or above it
+        import json
+
+        dets = json.loads(Path(out).read_text())
+        kept = [d for d in dets if d["score"] >= args.score_thr]
+        Path(out).write_text(json.dumps(kept))
+        print(f"score >= {args.score_thr}: kept {len(kept)} of {len(dets)} detections")
     print(f"detections: {out}")
     if args.evaluate:
         from ..evaluation import evaluate_coco, metrics_table
@@ -210,12 +217,14 @@ class Writer:
                                      score=round(float(score), 5)))
             self._csv.writerow([name, f"{x1:.2f}", f"{y1:.2f}", f"{x2:.2f}", f"{y2:.2f}",
                                 f"{score:.5f}", label, self.name_of(label)])
-            if self.crops and frame_of is None:
+            if self.crops:
                 xa, ya = max(0, int(x1)), max(0, int(y1))
                 xb, yb = min(w, int(round(x2 + 0.5))), min(h, int(round(y2 + 0.5)))
                 if xb > xa and yb > ya:
-                    path = (self.out_dir / "crops" / self.name_of(label)
-                            / f"{base.replace('/', '__')}_{k}.png")
+                    # a video frame 'clip.mp4#12' -> crops/<class>/clip_f12_<k>.png
+                    stem = (f"{Path(frame_of).stem}_f{entry['frame']}" if frame_of is not None
+                            else base.replace("/", "__"))
+                    path = self.out_dir / "crops" / self.name_of(label) / f"{stem}_{k}.png"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     cv2.imwrite(str(path), image[ya:yb, xa:xb])
         if not self.vis:
