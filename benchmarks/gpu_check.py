@@ -2,7 +2,7 @@
 
 On generated 1920 x 1080 frames (the DroneSwarms frame size), with random weights (no ImageNet
 download): trains ``--iters`` iterations in fp32 and ``--amp-iters`` with ``--amp`` through
-:func:`srtod.train.train` (the ``python -m srtod train`` path), predicts the test split with the
+:func:`srtod.engine.train.train` (the ``python -m srtod train`` path), predicts the test split with the
 trained checkpoint and evaluates it (AI-TOD protocol; the AP of so short a run means nothing, the
 check is that the path works), and times inference of the same detector without and with SR-TOD
 (:func:`srtod.cost.detector_cost`, CUDA-synchronised, median of ``--repeats``). Prints a table and
@@ -75,7 +75,7 @@ def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, w
               train_images: int, amp: bool) -> dict:
     """Train ``iters`` iterations (whole epochs of ``train_images``); it/s and peak memory."""
     from srtod.config import load_config
-    from srtod.train import enable_amp, train
+    from srtod.engine.train import enable_amp, train
 
     epochs = max(1, math.ceil(iters * batch / train_images))
     cfg = load_config(config, data_root=data, options={

@@ -427,7 +427,7 @@ def test_trained_detector_boxes_scale_with_the_image(tmp_path):
     from srtod import Detector
     from srtod.config import load_config
     from srtod.data.synthetic import generate_dataset
-    from srtod.train import train
+    from srtod.engine.train import train
 
     root = tmp_path / "data"
     generate_dataset(root, num_images={"train": 8, "val": 2, "test": 2}, image_size=SIZE, seed=0,

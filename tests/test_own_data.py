@@ -123,7 +123,7 @@ def test_train_and_predict_two_classes(two_class_data, tmp_path, capsys):
 def test_pipeline_prepares_a_coco_entry(two_class_data, tmp_path):
     """``data: {name: coco, root: DIR}`` in a profile: the prepare stage validates DIR and the
     experiments' configs take its classes."""
-    from srtod.pipeline.stages import prepare_data
+    from srtod.pipeline.prepare import prepare_data
 
     params = {"active": {"data": {"name": "coco", "root": str(two_class_data)}}}
     out = tmp_path / "prepared"

@@ -50,15 +50,15 @@ def test_epochs_done_counts_finished_epochs(tmp_path):
 
 
 def test_stages_default_to_every_run_of_the_profile_longest_first(monkeypatch):
-    from srtod.pipeline import parallel, stages
+    from srtod.pipeline import evaluate, parallel, train
     from srtod.pipeline.params import load_params, profile_runs
 
     calls = []
     monkeypatch.setattr(parallel, "run_jobs", lambda func, params, names, *a, **k: calls.append(
         (func.__name__, list(names))) or {})
     params = load_params(profile="default")
-    stages.train_experiments(params)
-    stages.evaluate_experiments(params)
+    train.train_experiments(params)
+    evaluate.evaluate_experiments(params)
     (_, trained), (_, evaluated) = calls
     assert sorted(trained) == sorted(evaluated) == sorted(profile_runs(params["active"]))
     assert "faster_rcnn_srtod_s2" in trained

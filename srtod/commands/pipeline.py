@@ -52,16 +52,16 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(profile=args.profile)
     runs = args.runs or None
     if args.stage == "prepare":
-        from ..pipeline.stages import prepare_data
+        from ..pipeline.prepare import prepare_data
 
         prepare_data(params)
     elif args.stage == "train":
-        from ..pipeline.stages import train_experiments
+        from ..pipeline.train import train_experiments
 
         for name, s in train_experiments(params, runs, workers=args.workers).items():
             print(f"{name}: {s.get('skipped') or s.get('checkpoint')}")
     elif args.stage == "evaluate":
-        from ..pipeline.stages import evaluate_experiments
+        from ..pipeline.evaluate import evaluate_experiments
 
         for name, r in evaluate_experiments(params, runs, workers=args.workers,
                                                      device=device).items():

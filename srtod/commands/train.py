@@ -43,9 +43,9 @@ def run(args: argparse.Namespace) -> int:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
     from ..config import load_config
     from ..data.cli_errors import guarded
+    from ..engine.train import enable_amp, prepare_work_dir, train
     from ..inference import resolve_device
     from ..paths import WORK_DIRS
-    from ..train import enable_amp, prepare_work_dir, train
 
     try:
         resolve_device(args.device)

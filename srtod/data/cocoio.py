@@ -39,11 +39,25 @@ def load_coco(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _jsonable(value: Any) -> Any:
+    """numpy scalars and arrays, and paths, as JSON values."""
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def dump_json(data: Any, path: str | Path, *, indent: int | None = None) -> Path:
-    """Write json deterministically (key order as built, no timestamps); creates parent folders."""
+    """Write json deterministically (key order as built, no timestamps; numpy values and paths
+    converted); creates parent folders. Written to a temporary file first, then renamed, so an
+    interrupted write never leaves a truncated file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=indent, ensure_ascii=False, separators=None if indent else (",", ":"))
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=_jsonable,
+                      separators=None if indent else (",", ":"))
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(path)

@@ -29,7 +29,7 @@ def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
     profile trains; None when it trains none."""
     from ..cost import interleaved_costs
     from .params import profile_groups
-    from .stages import experiment_config
+    from .params import experiment_config
 
     trained = set(profile_groups(params["active"]))
     variants = [v for v in head_variants(params["experiments"]) if v in trained]

@@ -107,7 +107,7 @@ def compare_modes(config, checkpoint: str | Path, frames: list[Path], modes: lis
 def profile_checkpoint(params: dict, name: str | None = None) -> tuple[object, Path]:
     """(config, checkpoint) of a trained run of the profile; by default its SR-TOD run of the
     ablation detector (``<detector>_srtod``, seed 0)."""
-    from .stages import trained
+    from .params import trained
 
     name = name or f"{params['active']['ablation_detector']}_srtod"
     run = trained(params, name)

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from ..paths import FIGURES, RESULTS, TABLES, run_dir
-from .stages import trained
+from .params import trained
 
 log = logging.getLogger(__name__)
 

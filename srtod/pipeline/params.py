@@ -13,6 +13,7 @@ pattern must match exactly one file under ``srtod/configs`` (:func:`resolve_conf
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ..paths import CONFIGS, ROOT
+from ..paths import CONFIGS, PREPARED, ROOT, WORK_DIRS, run_dir
 
 PROFILES = ("smoke", "default", "full", "paper")
 SEED_SUFFIX = re.compile(r"^(?P<base>.+)_s(?P<seed>[1-9][0-9]*)$")
@@ -145,3 +146,24 @@ def resolve_experiment(params: dict, name: str) -> Experiment:
     return Experiment(name=name, detector=root["detector"], config=config, options=options,
                       seed=seed, srtod=Path(config).name.startswith("srtod_"),
                       enabled=name in profile_runs(active), group=group)
+
+
+def experiment_config(params: dict, exp: Experiment):
+    """The mmengine config of ``exp`` under the active profile (data set, root, size, options)."""
+    from ..config import load_config
+
+    data = params["active"]["data"]
+    return load_config(exp.config, dataset=data["name"], data_root=PREPARED,
+                       image_size=data.get("image_size"), options=exp.options)
+
+
+def trained(params: dict, name: str):
+    """(config, checkpoint) of run ``name`` as the train stage left it (``checkpoint`` in its
+    ``summary.json``, relative to the workspace); None when it was not trained in this workspace
+    (no summary, skipped, or no checkpoint)."""
+    path = run_dir("train", name) / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    if not summary.get("enabled") or not summary.get("checkpoint"):
+        return None
+    return (experiment_config(params, resolve_experiment(params, name)),
+            WORK_DIRS.parent / summary["checkpoint"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from .config import config_fingerprint
+from ..config import config_fingerprint
 
 log = logging.getLogger(__name__)
 FINGERPRINT_FILE = "srtod_config.sha256"
@@ -28,7 +28,7 @@ def code_fingerprint() -> str:
     """A hash of the model code (SR-TOD's modules, the label-assignment parts): a run made with
     other model code starts over too."""
     digest = hashlib.sha256()
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]
     for path in sorted([*(package / "models").glob("*.py"),
                         *(package / "task_modules").glob("*.py")]):
         digest.update(path.read_bytes())
@@ -106,8 +106,8 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
     """
     from mmengine.runner import Runner
 
-    from .checks import check_config
-    from .engine import allow_mmengine_checkpoints
+    from ..checks import check_config
+    from . import allow_mmengine_checkpoints
 
     check_config(cfg)
     allow_mmengine_checkpoints()

@@ -1,0 +1,151 @@
+"""The train stage (notebook 02): every run of the profile, one-thread trainings side by side, each
+resumable (:func:`srtod.engine.train.train`); a summary, the training curves and the validation
+curve per run under ``results/train/<run>``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..data.cocoio import dump_json
+from ..paths import WORK_DIRS, run_dir, work_dir
+from .params import experiment_config, profile_runs, resolve_experiment
+
+log = logging.getLogger(__name__)
+
+
+def read_curves(work_dir: Path) -> pd.DataFrame:
+    """Training curves from mmengine's ``vis_data/scalars.json`` files (resumed runs merged)."""
+    rows = []
+    for path in sorted(work_dir.glob("*/vis_data/scalars.json")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rows.append(json.loads(line))
+    if not rows:
+        return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
+    df = pd.DataFrame(rows)
+    if "loss" not in df or "iter" not in df:
+        return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
+    df = df[df["loss"].notna()]  # training rows (validation rows carry metrics, no loss)
+    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr", "srtod_t", "acc")
+             or c.startswith("loss")]]
+    return df.drop_duplicates("iter", keep="last").sort_values("iter").reset_index(drop=True)
+
+
+def read_val_curve(work_dir: Path) -> pd.DataFrame:
+    """Validation metrics logged during training (``val_interval``): epoch, iter, AP, APvt, ...
+
+    mmengine logs validation rows with the epoch as ``step``; ``iter`` is the last training
+    iteration of that epoch. Empty when the run never validated.
+    """
+    train_rows, val_rows = [], []
+    for path in sorted(work_dir.glob("*/vis_data/scalars.json")):
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            (train_rows if "loss" in row else val_rows).append(row)
+    val_rows = [r for r in val_rows if any(k.endswith("/AP") for k in r)]
+    if not val_rows:
+        return pd.DataFrame(columns=["epoch", "iter", "AP"])
+    last_iter = {}
+    for r in train_rows:
+        last_iter[r["epoch"]] = max(last_iter.get(r["epoch"], 0), r["iter"])
+    df = pd.DataFrame(val_rows)
+    df = df.rename(columns={c: c.split("/", 1)[1] for c in df.columns if "/" in c})
+    df["epoch"] = df.pop("step").astype(int)
+    df["iter"] = df["epoch"].map(lambda e: last_iter.get(e, float("nan")))
+    keep = ["epoch", "iter"] + [c for c in df.columns if c.startswith("AP")]
+    return df[keep].drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
+
+
+def final_threshold(checkpoint: Path) -> float | None:
+    """The DGFE threshold t stored in a checkpoint (None without DGFE)."""
+    import torch
+
+    from ..engine import allow_mmengine_checkpoints
+
+    allow_mmengine_checkpoints()
+    state = torch.load(checkpoint, map_location="cpu")["state_dict"]
+    t = state.get("srtod.dgfe.threshold.t")
+    return None if t is None else float(t)
+
+
+def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bool = True) -> dict:
+    """Train experiment ``name`` (or record why it is skipped); returns its summary.
+
+    ``train_seconds`` is this call's time: a resumed run counts only what it trained now."""
+    import torch
+
+    from ..train import train
+
+    exp = resolve_experiment(params, name)
+    out = run_dir("train", name)
+    if out.exists():
+        shutil.rmtree(out)
+    summary: dict[str, Any] = {"experiment": name, "detector": exp.detector, "config": exp.config,
+                               "options": exp.options, "seed": exp.seed, "srtod": exp.srtod,
+                               "profile": params["profile"], "enabled": exp.enabled}
+    if not exp.enabled:
+        summary["skipped"] = f"not run in profile {params['profile']!r}"
+        (work_dir(name)).mkdir(parents=True, exist_ok=True)
+        (work_dir(name) / "SKIPPED").write_text(summary["skipped"] + "\n")
+        dump_json(summary, out / "summary.json", indent=2)
+        pd.DataFrame(columns=["iter"]).to_csv(out / "curves.csv", index=False)
+        return summary
+    torch.set_num_threads(threads)
+    (work_dir(name) / "SKIPPED").unlink(missing_ok=True)
+    cfg = experiment_config(params, exp)
+    start = time.perf_counter()
+    result = train(cfg, work_dir(name), progress=progress_bar)
+    curves = read_curves(result.work_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    curves.to_csv(out / "curves.csv", index=False)
+    read_val_curve(result.work_dir).to_csv(out / "val_curve.csv", index=False)
+    summary.update(checkpoint=str(result.checkpoint.relative_to(WORK_DIRS.parent)),
+                   resumed_from=str(result.resumed_from) if result.resumed_from else None,
+                   train_seconds=round(time.perf_counter() - start, 1), threads=threads,
+                   max_epochs=cfg.train_cfg.max_epochs,
+                   iterations=int(curves["iter"].max()) if len(curves) else 0,
+                   final_t=final_threshold(result.checkpoint))
+    dump_json(summary, out / "summary.json", indent=2)
+    return summary
+
+
+def train_experiments(params: dict, names: list[str] | None = None,
+                      workers: int | None = None) -> dict[str, dict]:
+    """Train ``names`` (default: every run of the active profile), ``workers`` one-thread runs side
+    by side (default: the profile's ``workers``, else the core count); returns the summaries.
+
+    Each run resumes from its last checkpoint and is a no-op when already finished; logs go to
+    ``work_dirs/logs/<name>.log``. Summaries are written as for :func:`train_experiment`.
+    """
+    from .parallel import default_workers, epochs_done, run_jobs
+
+    exps = {n: resolve_experiment(params, n)
+            for n in (profile_runs(params["active"]) if names is None else names)}
+    total = {n: e.options.get("train_cfg.max_epochs", 0) for n, e in exps.items()}
+    # longest runs first, so that the workers finish together: SR-TOD (~1.5x a baseline's step)
+    # before baselines, longer schedules first
+    names = sorted(exps, key=lambda n: -total[n] * (1.6 if exps[n].srtod else 1.0))
+    workers = default_workers(params) if workers is None else workers
+
+    def progress() -> str:
+        done = {n: epochs_done(work_dir(n)) for n in names}
+        running = ", ".join(f"{n} {done[n]}/{total[n]}" for n in names
+                            if 0 < done[n] < total[n])
+        return (f"epochs {sum(done.values())}/{sum(total.values())} "
+                f"({sum(done[n] >= total[n] for n in names)}/{len(names)} runs done); {running}")
+
+    log.info("training %d runs, %d side by side: %s", len(names), workers, ", ".join(names))
+    start = time.perf_counter()
+    summaries = run_jobs(train_experiment, params, names, WORK_DIRS / "logs", workers=workers,
+                         progress=progress, progress_bar=workers <= 1)
+    log.info("trained %d runs in %.0f s", len(names), time.perf_counter() - start)
+    return summaries
