@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srtod.data.cli_errors import guarded
+    from srtod.commands.errors import guarded
 
     def main() -> int:
         from srtod.data.cocoio import DataError

@@ -42,10 +42,10 @@ def run(args: argparse.Namespace) -> int:
     if args.device == "cpu":  # before anything initialises CUDA
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
     from ..config import load_config
-    from ..data.cli_errors import guarded
     from ..engine.train import enable_amp, prepare_work_dir, train
     from ..inference import resolve_device
     from ..paths import WORK_DIRS
+    from .errors import guarded
 
     try:
         resolve_device(args.device)

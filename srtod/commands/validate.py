@@ -27,7 +27,7 @@ def _default_img_dir(ann_file: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srtod.data.cli_errors import guarded
+    from srtod.commands.errors import guarded
 
     def main() -> int:
         from srtod.data.cocoio import DataError

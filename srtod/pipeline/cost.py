@@ -28,8 +28,7 @@ def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
     ablation detector without SR-TOD, with the paper's head and with every head variant the
     profile trains; None when it trains none."""
     from ..cost import interleaved_costs
-    from .params import profile_groups
-    from .params import experiment_config
+    from .params import experiment_config, profile_groups
 
     trained = set(profile_groups(params["active"]))
     variants = [v for v in head_variants(params["experiments"]) if v in trained]

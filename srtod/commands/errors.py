@@ -1,12 +1,12 @@
-"""Shared by the data commands (`srtod/commands/{generate,convert,validate,stats}.py`): bad input
-gives a one-line `error: <file:line: what>` and exit code 2, not a traceback."""
+"""Shared by the commands that read data (`generate`, `convert`, `validate`, `stats`, `train`): bad
+input gives a one-line `error: <file:line: what>` on stderr and exit code 2, not a traceback."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 
-from .cocoio import DataError
+from ..data.cocoio import DataError
 
 
 def guarded(fn: Callable[[], int]) -> int:
