@@ -89,4 +89,4 @@ def test_stats_errors(tmp_path, capsys):
     assert main(["stats", str(tmp_path)]) == 2
     assert "no annotations/<split>.json found" in capsys.readouterr().err
     assert main(["stats", str(tmp_path / "missing.json")]) == 2
-    assert "missing.json: no such file" in capsys.readouterr().err
+    assert "missing.json: COCO annotation file not found" in capsys.readouterr().err

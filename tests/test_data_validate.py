@@ -127,7 +127,7 @@ def test_refuses_to_overwrite_input_and_bad_inputs(tmp_path):
     (tmp_path / "nolist.json").write_text('{"images": [], "annotations": {}, "categories": []}')
     with pytest.raises(DataError, match="field 'annotations' must be a list"):
         validate_coco(tmp_path / "nolist.json", root / "images" / "train", verbose=False)
-    with pytest.raises(DataError, match="no such file"):
+    with pytest.raises(DataError, match="file not found"):
         validate_coco(tmp_path / "absent.json", root / "images" / "train", verbose=False)
 
 

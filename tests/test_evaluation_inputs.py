@@ -100,7 +100,7 @@ def test_bad_ground_truth_is_named(mutate, pattern):
 def test_file_errors_name_the_file(tmp_path):
     (tmp_path / "gt.json").write_text(json.dumps(GT))
     (tmp_path / "broken.json").write_text('[{"image_id": 1,')
-    with pytest.raises(EvaluationInputError, match=r"^broken\.json: not valid JSON"):
+    with pytest.raises(EvaluationInputError, match=r"broken\.json:\d+:\d+: invalid JSON"):
         evaluate_coco(tmp_path / "gt.json", tmp_path / "broken.json")
     with pytest.raises(EvaluationInputError, match=r"missing\.json: detections file not found"):
         evaluate_coco(tmp_path / "gt.json", tmp_path / "missing.json")

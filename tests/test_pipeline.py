@@ -194,9 +194,8 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
 
 def test_prepare_real_dataset_layout_validates_and_fixes(tmp_path, params):
     """A real data set under data/raw/<name>/ is validated; bad boxes are fixed, not lost silently."""
-    from srtod.pipeline.prepare import prepare_data
-
     from srtod.data.synthetic import generate_dataset
+    from srtod.pipeline.prepare import prepare_data
 
     raw = tmp_path / "raw" / "droneswarms"
     generate_dataset(raw, num_images={"train": 3, "val": 2, "test": 2}, image_size=64, seed=1,

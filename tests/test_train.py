@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from srtod.pipeline.train import final_threshold, read_curves, read_val_curve
 
 from srtod.config import load_config
 from srtod.engine.train import train
 from srtod.inference import predict_split
+from srtod.pipeline.train import final_threshold, read_curves, read_val_curve
 
 pytestmark = pytest.mark.slow
 FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"

@@ -11,14 +11,19 @@ class DataError(Exception):
     """Bad input data (file, line or field named in the message); commands print it, no traceback."""
 
 
-def load_json(path: str | Path) -> Any:
-    """Parse a json file; a missing file or a syntax error raises :class:`DataError` with position."""
+def load_json(path: str | Path, what: str = "JSON") -> Any:
+    """Parse a json file (``what`` it holds, for messages); a missing or unreadable file or a
+    syntax error raises :class:`DataError` naming the file (and the position)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: {what} file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a {what} file") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text (JSON) file") from None
+    except OSError as err:
         raise DataError(f"{path}: cannot read ({err})") from None
     try:
         return json.loads(text)
@@ -28,7 +33,7 @@ def load_json(path: str | Path) -> Any:
 
 def load_coco(path: str | Path) -> dict[str, Any]:
     """Load a COCO detection json and check its top-level structure (not its content)."""
-    data = load_json(path)
+    data = load_json(path, "COCO annotation")
     if not isinstance(data, dict):
         raise DataError(f"{path}: top level must be a JSON object, got {type(data).__name__}")
     for key in ("images", "annotations", "categories"):

@@ -14,7 +14,6 @@ because pycocotools overwrites it with ``iscrowd``. A detection's area is ``w * 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,12 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from ..data.cocoio import DataError, load_json
+
 GtLike = str | os.PathLike | Mapping[str, Any]
 DetsLike = str | os.PathLike | Sequence[Mapping[str, Any]]
 
 
-class EvaluationInputError(ValueError):
-    """Malformed ground truth or detections; the message names the source, record and field."""
+class EvaluationInputError(DataError, ValueError):
+    """Malformed ground truth or detections; the message names the source, record and field (a
+    :class:`~srtod.data.cocoio.DataError`, so commands report it as any bad input)."""
 
 
 @dataclass
@@ -64,20 +66,10 @@ def _source_name(obj: Any, default: str) -> str:
 
 
 def _read_json(path: str | os.PathLike, what: str) -> Any:
-    name = Path(path).name
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise EvaluationInputError(f"{path}: {what} file not found") from None
-    except IsADirectoryError:
-        raise EvaluationInputError(f"{path}: is a directory, expected a {what} JSON file") from None
-    except json.JSONDecodeError as e:
-        raise EvaluationInputError(
-            f"{name}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})"
-        ) from None
-    except UnicodeDecodeError:
-        raise EvaluationInputError(f"{name}: not a UTF-8 text (JSON) file") from None
+        return load_json(path, what)
+    except DataError as err:
+        raise EvaluationInputError(str(err)) from None
 
 
 def _int_ids(values: list, source: str, what: str, field: str) -> np.ndarray:
