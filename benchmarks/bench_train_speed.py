@@ -2,9 +2,10 @@
 
 Both runs train side by side, one thread each (how ``train_experiments`` uses 2 cores), on the
 synthetic set generated at each image size; reported: iterations per second after a warm-up, for
-the batch size given. Usage:
+the batch size given, with the convolutions in channels-last order (what training uses on the
+CPU, srtod.engine.to_channels_last) and, with ``--both-formats``, also in NCHW. Usage:
 
-    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_train_speed.py --sizes 128 160 192 --batch 4
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_train_speed.py --sizes 160 --batch 4 --both-formats
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ CONFIGS = {"baseline": "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
            "SR-TOD": "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"}
 
 
-def _speed(config: str, data_root: str, size: int, batch: int, iters: int, warmup: int) -> float:
+def _speed(config: str, data_root: str, size: int, batch: int, iters: int, warmup: int,
+           channels_last: bool = True) -> float:
     import torch
 
     torch.set_num_threads(1)
@@ -35,7 +37,11 @@ def _speed(config: str, data_root: str, size: int, batch: int, iters: int, warmu
     cfg = load_config(config, dataset="synthetic", data_root=data_root, image_size=size,
                       options={"train_dataloader.batch_size": batch})
     init_default_scope("mmdet")
-    model = build_model(cfg, device="cpu")
+    model = build_model(cfg, device="cpu")  # channels-last convolutions on the CPU
+    if not channels_last:
+        model.to(memory_format=torch.contiguous_format)
+        for p in model.parameters():
+            p.data = p.data.contiguous()
     model.train()
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
@@ -57,6 +63,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--iters", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--both-formats", action="store_true",
+                        help="also measure with NCHW convolutions (before channels-last)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -68,14 +76,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as root:
             n = args.batch * (args.iters + args.warmup)
             generate_dataset(root, num_images={"train": n, "val": 1, "test": 1}, image_size=size)
-            with ctx.Pool(len(CONFIGS)) as pool:
-                speeds = pool.starmap(_speed, [(c, root, size, args.batch, args.iters, args.warmup)
-                                               for c in CONFIGS.values()])
-        row = {"image_size": size, "batch": args.batch,
-               **{f"{k} it/s": round(v, 2) for k, v in zip(CONFIGS, speeds, strict=True)}}
-        row["SR-TOD / baseline time"] = round(speeds[0] / speeds[1], 2)
-        results.append(row)
-        print(json.dumps(row), flush=True)
+            for channels_last in (True, False) if args.both_formats else (True,):
+                with ctx.Pool(len(CONFIGS)) as pool:
+                    speeds = pool.starmap(_speed, [
+                        (c, root, size, args.batch, args.iters, args.warmup, channels_last)
+                        for c in CONFIGS.values()])
+                row = {"image_size": size, "batch": args.batch,
+                       "format": "channels_last" if channels_last else "nchw",
+                       **{f"{k} it/s": round(v, 2) for k, v in zip(CONFIGS, speeds, strict=True)}}
+                row["SR-TOD / baseline time"] = round(speeds[0] / speeds[1], 2)
+                results.append(row)
+                print(json.dumps(row), flush=True)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -100,7 +100,7 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str |
     from mmengine.utils import import_modules_from_strings
 
     from .checks import check_config
-    from .engine import allow_mmengine_checkpoints
+    from .engine import allow_mmengine_checkpoints, to_channels_last
 
     check_config(cfg)
     allow_mmengine_checkpoints()
@@ -126,7 +126,7 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str |
         model.dataset_meta = (ckpt.get("meta") or {}).get("dataset_meta")
     else:
         load_checkpoint(model, str(checkpoint), map_location=device)
-    return model.to(device).eval()
+    return to_channels_last(model.to(device)).eval()
 
 
 def _original_size_maps(record: dict[str, torch.Tensor], i: int, meta: dict) -> dict[str, np.ndarray]:

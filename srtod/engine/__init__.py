@@ -1,6 +1,6 @@
 """Training/inference utilities around mmengine's Runner; importing registers srtod's hooks."""
 
 from .checkpoint_safety import allow_mmengine_checkpoints
-from .hooks import ProgressBarHook
+from .hooks import ChannelsLastHook, ProgressBarHook, to_channels_last
 
-__all__ = ["ProgressBarHook", "allow_mmengine_checkpoints"]
+__all__ = ["ChannelsLastHook", "ProgressBarHook", "allow_mmengine_checkpoints", "to_channels_last"]

@@ -1,7 +1,8 @@
-"""Training hooks: a tqdm progress bar over the whole schedule."""
+"""Training hooks: a tqdm progress bar over the whole schedule; channels-last convolutions on the CPU."""
 
 from __future__ import annotations
 
+import torch
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from tqdm.auto import tqdm
@@ -35,3 +36,37 @@ class ProgressBarHook(Hook):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+#: modules whose CPU kernels need NCHW inputs: a model holding one stays as it is
+NCHW_ONLY = ("DeformConv2d", "ModulatedDeformConv2d", "DeformConv2dPack",
+             "ModulatedDeformConv2dPack", "SAConv2d")
+
+
+def to_channels_last(model: torch.nn.Module) -> torch.nn.Module:
+    """On the CPU, the 4-D weights (convolutions) in channels-last memory order, in place: oneDNN's
+    convolutions run faster on it (measured here, one thread, slim models at 160 px: an SR-TOD
+    training step 0.72 -> 0.51 s, a baseline's 0.38-0.46 -> 0.37 s); results equal to float
+    rounding (losses to 1e-6). Only plain ``nn.Conv2d``/``ConvTranspose2d`` change; parameters stay
+    the same objects, so an optimiser keeps them. On a GPU the model is left as it is."""
+    modules = list(model.modules())
+    if any(isinstance(m, torch.nn.Conv2d) and type(m) is not torch.nn.Conv2d
+           and "Deform" in type(m).__name__ + "".join(c.__name__ for c in type(m).__mro__)
+           or type(m).__name__ in NCHW_ONLY for m in modules):
+        return model  # mmcv's CPU deformable convolution needs NCHW offsets (DetectoRS' SAC)
+    for module in modules:
+        # plain convolutions only: subclasses may view their weight as NCHW (ConvAWS)
+        if type(module) in (torch.nn.Conv2d, torch.nn.ConvTranspose2d) \
+                and module.weight.device.type == "cpu":
+            module.to(memory_format=torch.channels_last)
+    return model
+
+
+@HOOKS.register_module()
+class ChannelsLastHook(Hook):
+    """:func:`to_channels_last` on the model before training (after a resume has loaded it)."""
+
+    priority = "VERY_HIGH"
+
+    def before_train(self, runner) -> None:
+        to_channels_last(runner.model)

@@ -123,9 +123,12 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
     imports = cfg.setdefault("custom_imports", dict(imports=[], allow_failed_imports=False))
     if "srtod.engine" not in imports["imports"]:
         imports["imports"] = [*imports["imports"], "srtod.engine"]
-    if progress:
-        hooks = [h for h in cfg.get("custom_hooks", []) if h.get("type") != "ProgressBarHook"]
-        cfg.custom_hooks = [*hooks, dict(type="ProgressBarHook")]
+    # how this machine runs the config, not what it trains (outside the fingerprint, as the
+    # distributed settings): channels-last convolutions on the CPU, a progress bar
+    ours = ("ProgressBarHook", "ChannelsLastHook")
+    hooks = [h for h in cfg.get("custom_hooks", []) if h.get("type") not in ours]
+    cfg.custom_hooks = [*hooks, dict(type="ChannelsLastHook"),
+                        *([dict(type="ProgressBarHook")] if progress else [])]
     # mmengine keeps one Visualizer per name per process: a unique name sends this run's scalars
     # to this work_dir even when several runs share a process (tests, notebooks).
     if cfg.get("visualizer"):
