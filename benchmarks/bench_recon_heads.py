@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.cost.detector_cost
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.evaluation.cost.detector_cost
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -26,7 +26,7 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 
 from srtod.config import load_config  # noqa: E402
-from srtod.cost import interleaved_costs  # noqa: E402
+from srtod.evaluation.cost import interleaved_costs  # noqa: E402
 from srtod.inference import resolve_device  # noqa: E402
 from srtod.paths import ROOT  # noqa: E402
 from srtod.pipeline.cost import HEAD_KEY, head_variants  # noqa: E402

@@ -5,7 +5,7 @@ download): trains ``--iters`` iterations in fp32 and ``--amp-iters`` with ``--am
 :func:`srtod.engine.train.train` (the ``python -m srtod train`` path), predicts the test split with the
 trained checkpoint and evaluates it (AI-TOD protocol; the AP of so short a run means nothing, the
 check is that the path works), and times inference of the same detector without and with SR-TOD
-(:func:`srtod.cost.detector_cost`, CUDA-synchronised, median of ``--repeats``). Prints a table and
+(:func:`srtod.evaluation.cost.detector_cost`, CUDA-synchronised, median of ``--repeats``). Prints a table and
 writes it as JSON. ``scripts/gpu_check.sh`` sets up the environment and runs it:
 
     python benchmarks/gpu_check.py --out results/gpu_check.json
@@ -152,8 +152,8 @@ def main() -> None:
     import mmcv
     from mmcv.ops import nms
 
-    from srtod.cost import detector_cost, pair_configs
     from srtod.data.synthetic import generate_dataset
+    from srtod.evaluation.cost import detector_cost, pair_configs
 
     boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0]], device=args.device)
     assert nms(boxes, torch.tensor([0.9, 0.8], device=args.device), 0.5)[1].tolist() == [0]

@@ -1,4 +1,4 @@
-"""srtod.cost: head FLOPs against an independent analytical count, parameters, detector costs."""
+"""srtod.evaluation.cost: head FLOPs against an independent analytical count, parameters, detector costs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from srtod.cost import count_flops, detector_cost, head_cost, pair_configs
+from srtod.evaluation.cost import count_flops, detector_cost, head_cost, pair_configs
 
 SLIM = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
 SLIM_SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"

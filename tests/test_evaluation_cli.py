@@ -11,7 +11,7 @@ import pytest
 
 from srtod.cli import main
 from srtod.evaluation import evaluate_coco, format_metrics, metrics_table, result_to_json
-from srtod.evaluation.synthetic import random_detection_problem
+from srtod.evaluation.random_problems import random_detection_problem
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from pycocotools.coco import COCO as RefCOCO
 from pycocotools.cocoeval import COCOeval as RefCOCOeval
 
 from srtod.evaluation import evaluate_coco, get_protocol, pr_curves
-from srtod.evaluation.synthetic import random_detection_problem
+from srtod.evaluation.random_problems import random_detection_problem
 
 # The AI-TOD evaluator's parameters, spelled out here (not taken from srtod.evaluation).
 REF_PARAMS = {

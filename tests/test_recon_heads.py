@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from srtod.config import load_config
-from srtod.cost import count_flops
+from srtod.evaluation.cost import count_flops
 from srtod.inference import build_model
 from srtod.models import LiteReconstructionHead, ReconstructionHead, SelfReconstruction
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from .coco_eval import evaluate_coco, pr_curves, summarize_arrays
 from .coverage import coverage_table, difference_map_coverage
+from .formatting import format_metrics, metrics_table, result_to_json
 from .inputs import EvaluationInputError
 from .protocols import PROTOCOLS, AreaRange, Protocol, get_protocol
-from .report import format_metrics, metrics_table, result_to_json
 
 __all__ = [
     "AITODMetric",

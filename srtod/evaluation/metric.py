@@ -29,9 +29,9 @@ from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
 
 from .coco_eval import evaluate_coco
+from .formatting import metrics_table, result_to_json
 from .inputs import GroundTruth, check_detections, load_ground_truth
 from .protocols import Protocol, get_protocol
-from .report import metrics_table, result_to_json
 
 
 def _field(obj: Any, key: str) -> Any:

@@ -24,10 +24,10 @@ def head_variants(experiments: dict) -> dict[str, dict]:
 
 def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
                      device: str | None = None) -> pd.DataFrame | None:
-    """Params, GFLOPs and time, interleaved (:func:`srtod.cost.interleaved_costs`), of the
+    """Params, GFLOPs and time, interleaved (:func:`srtod.evaluation.cost.interleaved_costs`), of the
     ablation detector without SR-TOD, with the paper's head and with every head variant the
     profile trains; None when it trains none."""
-    from ..cost import interleaved_costs
+    from ..evaluation.cost import interleaved_costs
     from .params import experiment_config, profile_groups
 
     trained = set(profile_groups(params["active"]))
@@ -62,7 +62,7 @@ def detector_pairs(params: dict) -> list[tuple[str, str, str]]:
 def cost_stage(params: dict, out=RESULTS / "cost", device: str | None = None) -> pd.DataFrame:
     """Measure on ``device`` (default: CUDA when available) and write
     ``results/cost/cost.{csv,md,json}``; returns the table."""
-    from ..cost import cost_table
+    from ..evaluation.cost import cost_table
 
     size = params["active"]["data"].get("image_size")
     image_hw = (size, size) if size else PAPER_SIZE

@@ -29,7 +29,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from .models.dgfe import FUSIONS as DGFE_FUSIONS
+from ..models.dgfe import FUSIONS as DGFE_FUSIONS
 
 #: difference-map kinds and DGFE fusions of :func:`head_cost` (None = "RH only", no DGFE)
 DIFF_MAPS = ("pixel", "highfreq")
@@ -102,9 +102,9 @@ def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
     """
     from mmdet.registry import MODELS
 
-    from .models.dgfe import DGFE
-    from .models.difference_map import difference_map
-    from .models.self_reconstruction import align_to
+    from ..models.dgfe import DGFE
+    from ..models.difference_map import difference_map
+    from ..models.self_reconstruction import align_to
 
     if diff_map not in DIFF_MAPS:
         raise ValueError(f"diff_map must be one of {DIFF_MAPS}, got {diff_map!r}")
@@ -199,8 +199,8 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
     ``benchmarks/bench_cost.py`` do): spinning OpenMP threads can make ``threads > 1`` timings
     tens of times slower than one thread.
     """
-    from .config import load_config
-    from .inference import build_model, resolve_device
+    from ..config import load_config
+    from ..inference import build_model, resolve_device
 
     device = resolve_device(device)
     cuda = device.startswith("cuda")
@@ -261,8 +261,8 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     Returns:
         ``{name: {params, gflops (of model._forward), time_ms (median), times_ms, time_ratio}}``.
     """
-    from .config import load_config
-    from .inference import build_model, resolve_device
+    from ..config import load_config
+    from ..inference import build_model, resolve_device
 
     device = resolve_device(device)
     sync = _sync_for(device)
@@ -343,7 +343,7 @@ def pair_configs(configs: Sequence[str]) -> list[tuple[str, str, str]]:
     baseline alone is paired with the sibling ``srtod_<basename>``; an SR-TOD config alone with
     the sibling without the prefix.
     """
-    from .config import resolve_config
+    from ..config import resolve_config
 
     pairs, items, i = [], list(configs), 0
     while i < len(items):
