@@ -39,9 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in COMMANDS:
         build_parser().parse_args(argv)  # prints usage / error and exits
         return 2
+    module, args = parse(argv)
+    return int(module.run(args) or 0)
+
+
+def parse(argv: list[str]):
+    """(command module, its parsed arguments) of ``[verb, *arguments]``; options may come before
+    or after positional lists (``pipeline train --profile full run_a run_b``)."""
     verb = argv[0]
     module = importlib.import_module(f"srtod.commands.{verb}")
     parser = argparse.ArgumentParser(prog=f"python -m srtod {verb}", description=COMMANDS[verb])
     module.add_arguments(parser)
-    args = parser.parse_args(argv[1:])
-    return int(module.run(args) or 0)
+    return module, parser.parse_intermixed_args(argv[1:])

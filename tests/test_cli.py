@@ -69,3 +69,12 @@ def test_gpu_options_without_a_gpu_say_so():
         assert res.returncode == 2 and "sees no CUDA GPU" in res.stderr, args
     res = _srtod("train", config, "--amp")
     assert res.returncode == 2 and "--amp needs a CUDA GPU" in res.stderr
+
+
+def test_options_may_follow_or_precede_run_names():
+    from srtod.cli import parse
+
+    for argv in (["pipeline", "train", "--profile", "full", "a", "b"],
+                 ["pipeline", "train", "a", "b", "--profile", "full"]):
+        _, args = parse(argv)
+        assert (args.stage, args.runs, args.profile) == ("train", ["a", "b"], "full")

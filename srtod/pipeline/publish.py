@@ -97,7 +97,9 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
     repo = results.resolve().parent
     commit = _git("rev-parse", "--short", "HEAD", cwd=repo)
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".",
-                      ":(exclude)dvc.lock", cwd=repo))
+                      ":(exclude)dvc.lock", f":(exclude){docs.resolve().relative_to(repo)}"
+                      if docs.resolve().is_relative_to(repo) else ":(exclude)docs/results",
+                      cwd=repo))
     runs_csv = tables / "runs.csv"
     train_seconds = None
     if runs_csv.is_file():

@@ -83,7 +83,7 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
     ``train_seconds`` is this call's time: a resumed run counts only what it trained now."""
     import torch
 
-    from ..train import train
+    from ..engine.train import train
 
     exp = resolve_experiment(params, name)
     out = run_dir("train", name)
