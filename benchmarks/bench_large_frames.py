@@ -39,6 +39,7 @@ def main() -> None:
 
     import torch
 
+    from srtod.paths import portable
     from srtod.pipeline.detect import compare_modes, detection_modes, large_frames
     from srtod.pipeline.params import load_params
     from srtod.pipeline.tables import to_markdown
@@ -62,12 +63,12 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     meta = {"frames": len(frames), "objects": len(gt["annotations"]), "frame": "1920x1080",
-            "checkpoint": str(checkpoint), "train_size": size, "score_thr": 0.01,
+            "checkpoint": portable(checkpoint), "train_size": size, "score_thr": 0.01,
             "threads": torch.get_num_threads(), "device": args.device or "auto",
             "machine": f"{platform.machine()}, {platform.python_version()}", "commit": commit}
     text = to_markdown(table, f"Whole frame vs sliced inference: {len(frames)} generated 1920x1080 "
                        f"frames, {meta['objects']} drones, checkpoint trained at {size} px")
-    text += (f"\n`{checkpoint}`, score threshold 0.01, {meta['threads']} torch threads, "
+    text += (f"\n`{meta['checkpoint']}`, score threshold 0.01, {meta['threads']} torch threads, "
              f"commit `{commit}`; `python benchmarks/bench_large_frames.py --frames "
              f"{args.frames}`\n")
     print(text)

@@ -57,9 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--overlap", type=float, default=0.2, help="overlap of the slices (0.2)")
     src.add_argument("--no-full-frame", action="store_true",
                      help="with --slice: skip the full-frame pass that is added by default")
-    src.add_argument("--merge", choices=["nmm", "nms"], default="nmm",
-                     help="with --slice: merge overlapping boxes (non-maximum merging, SAHI's "
-                          "default) or keep the best (NMS)")
+    src.add_argument("--merge", choices=["nms", "nmm"], default="nms",
+                     help="with --slice: keep the best of overlapping boxes (NMS, the default: "
+                          "better AP on tiny objects, docs/results/large_frames) or merge them "
+                          "(non-maximum merging, SAHI's default)")
     src.add_argument("--match-metric", choices=["ios", "iou"], default="ios",
                      help="with --slice: overlap measure for merging (intersection over the "
                           "smaller box, or IoU)")

@@ -38,16 +38,16 @@ class Mode:
 
 def detection_modes(train_size: int) -> list[Mode]:
     """Whole frame at the training size, whole frame at its own size, and slices of the training
-    size (overlap 0.2, plus the whole-frame pass) merged by NMM and by NMS."""
+    size (overlap 0.2, plus the whole-frame pass) merged by NMS and by NMM."""
     from ..detect import SliceConfig
 
     s = train_size
     return [Mode(f"full frame @ {s} px", s),
             Mode("full frame @ native size", max(LARGE_FRAME)),
-            Mode(f"sliced {s}x{s}, overlap 0.2, + full frame, NMM", s,
-                 SliceConfig(s, s, overlap=0.2, merge="nmm")),
             Mode(f"sliced {s}x{s}, overlap 0.2, + full frame, NMS", s,
-                 SliceConfig(s, s, overlap=0.2, merge="nms"))]
+                 SliceConfig(s, s, overlap=0.2, merge="nms")),
+            Mode(f"sliced {s}x{s}, overlap 0.2, + full frame, NMM", s,
+                 SliceConfig(s, s, overlap=0.2, merge="nmm"))]
 
 
 def large_frames(out: Path, num: int, seed: int = 1) -> Path:
@@ -169,7 +169,7 @@ def run_detect(params: dict, *, config=None, checkpoint: str | Path | None = Non
         first_id = preds[next(iter(preds))][0].img_id
         boxes = np.array([[x, y, x + w, y + h] for a in gt["annotations"]
                           if a["image_id"] == first_id for x, y, w, h in [a["bbox"]]])
-    shown = list(preds)[:3]  # whole frame at the training size and natively, sliced (NMM)
+    shown = list(preds)[:3]  # whole frame at the training size and natively, sliced (NMS)
     figure = save(plot_large_frame(first, {m: preds[m][0] for m in shown}, maps_of=shown[1],
                                    gt_boxes=boxes), out / "large_frame.png")
     return {"table": table, "figure": figure, "frames": [str(f) for f in frames]}

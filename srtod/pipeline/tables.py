@@ -72,7 +72,8 @@ TITLES = {
                    "APvt difference to the paper's head with its seed-level 95% t-interval; cost)",
 }
 COMPARE_METRICS = ("AP", "AP50", "APvt", "APt")
-INT_COLUMNS = ("seed", "seeds", "epochs", "longer epochs", "iterations", "threads", "count")
+INT_COLUMNS = ("seed", "seeds", "epochs", "longer epochs", "iterations", "threads", "count",
+               "detections")
 RATIO_COLUMNS = ("time_ratio", "params_ratio", "gflops_ratio")
 
 
@@ -430,6 +431,7 @@ def to_markdown(df: pd.DataFrame, title: str) -> str:
             v = row[c]
             if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
                 cells.append(f"{v:.4f}" if c in ("final t", "s/image (test)") else
+                             f"{v:.2f}" if c == "s/frame" else
                              f"{v:.3f}" if c in RATIO_COLUMNS else
                              str(int(v)) if c in INT_COLUMNS else _fmt(float(v)))
             elif isinstance(v, float):  # NaN: no value
