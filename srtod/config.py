@@ -116,15 +116,18 @@ def config_classes(cfg: Config) -> tuple[str, ...]:
 def follow_annotation_classes(cfg: Config, *, root_given: bool) -> None:
     """Make the classes those of the training annotations (``<data_root>/annotations/train.json``,
     category names in id order) when they differ: always for the generic ``coco`` data set, and
-    for any config pointed at another folder (``--data-root``), so that a COCO set with other
-    classes trains without code. The same names in another order keep the config's order."""
+    for a config of the synthetic set (the slim ones) pointed at another folder (``--data-root``),
+    so that a COCO set with other classes trains without code. A config of a named paper data set
+    keeps that data set's classes (``--dataset coco`` takes another set's). The same names in
+    another order keep the config's order."""
     from .data.catalog import annotation_classes
 
-    if cfg.get("dataset_name") != "coco" and not root_given:
+    name = cfg.get("dataset_name")
+    if name != "coco" and not (root_given and name in (None, SWITCHABLE)):
         return
     dataset = cfg.train_dataloader.dataset
     ann = Path(dataset.get("data_root") or "") / dataset.ann_file
-    if cfg.get("dataset_name") != "coco" and not ann.is_file():
+    if name != "coco" and not ann.is_file():
         return  # a root that does not hold data yet (a config built before its data)
     classes = annotation_classes(ann)
     if set(classes) != set(config_classes(cfg)):
