@@ -48,18 +48,36 @@ def to_channels_last(model: torch.nn.Module) -> torch.nn.Module:
     convolutions run faster on it (measured here, one thread, slim models at 160 px: an SR-TOD
     training step 0.72 -> 0.51 s, a baseline's 0.38-0.46 -> 0.37 s); results equal to float
     rounding (losses to 1e-6). Only plain ``nn.Conv2d``/``ConvTranspose2d`` change; parameters stay
-    the same objects, so an optimiser keeps them. On a GPU the model is left as it is."""
+    the same objects, so an optimiser keeps them. mmcv's operators get NCHW inputs (their CPU
+    kernels assume it: RoIAlign on a channels-last map returns wrong values). On a GPU the model
+    is left as it is."""
     modules = list(model.modules())
     if any(isinstance(m, torch.nn.Conv2d) and type(m) is not torch.nn.Conv2d
            and "Deform" in type(m).__name__ + "".join(c.__name__ for c in type(m).__mro__)
            or type(m).__name__ in NCHW_ONLY for m in modules):
         return model  # mmcv's CPU deformable convolution needs NCHW offsets (DetectoRS' SAC)
+    converted = False
     for module in modules:
         # plain convolutions only: subclasses may view their weight as NCHW (ConvAWS)
         if type(module) in (torch.nn.Conv2d, torch.nn.ConvTranspose2d) \
                 and module.weight.device.type == "cpu":
             module.to(memory_format=torch.channels_last)
+            converted = True
+    if converted:
+        for module in modules:
+            # mmcv's CPU kernels (RoIAlign, deformable attention) index their inputs as NCHW:
+            # a channels-last feature map gives wrong values, so they get contiguous copies
+            if type(module).__module__.startswith("mmcv.ops") \
+                    and not getattr(module, "_srtod_nchw_inputs", False):
+                module.register_forward_pre_hook(_nchw_inputs, with_kwargs=True)
+                module._srtod_nchw_inputs = True
     return model
+
+
+def _nchw_inputs(module, args, kwargs):
+    def nchw(x):
+        return x.contiguous() if torch.is_tensor(x) else x
+    return tuple(nchw(a) for a in args), {k: nchw(v) for k, v in kwargs.items()}
 
 
 @HOOKS.register_module()
