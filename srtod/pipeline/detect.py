@@ -23,7 +23,6 @@ from ..paths import RESULTS, run_dir
 
 #: the large frame of the comparison, (height, width): DroneSwarms' 1920 x 1080
 LARGE_FRAME = (1080, 1920)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True)
@@ -119,12 +118,13 @@ def profile_checkpoint(params: dict, name: str | None = None) -> tuple[object, P
 
 
 def _images(source: str | Path) -> list[Path]:
-    path = Path(source)
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) \
-        if path.is_dir() else [path]
-    if not files or not files[0].is_file():
+    """The images of SOURCE (an image, a folder or a glob), as ``predict SOURCE`` reads it."""
+    from ..commands.predict import collect_sources
+
+    images = [path for path, _ in collect_sources(str(source)).images]
+    if not images:
         raise FileNotFoundError(f"{source}: no image found")
-    return files
+    return images
 
 
 def run_detect(params: dict, *, config=None, checkpoint: str | Path | None = None,
