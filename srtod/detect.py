@@ -10,7 +10,9 @@ Glossary: h x w an original image (or frame), K detections, S slices of one imag
 
 from __future__ import annotations
 
+import glob
 import io
+import itertools
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
@@ -388,3 +390,48 @@ class Detector:
 
 __all__ = ["BadImage", "Detector", "IMAGE_SUFFIXES", "SliceConfig", "VIDEO_SUFFIXES",
            "merge_detections", "read_image", "slice_windows"]
+
+
+class Sources:
+    """Images and videos of a SOURCE, each with the name it is written under (its path relative to
+    the folder or the glob's fixed part), and the files skipped with why."""
+
+    def __init__(self) -> None:
+        self.images: list[tuple[Path, str]] = []
+        self.videos: list[tuple[Path, str]] = []
+        self.skipped: list[str] = []
+
+
+def collect_sources(source: str) -> Sources:
+    """Sort SOURCE into images, videos and skipped files. Raises FileNotFoundError when it names
+    nothing (no such file or folder, a glob matching nothing)."""
+    out = Sources()
+    path = Path(source)
+    if path.is_file():
+        kind = out.videos if path.suffix.lower() in VIDEO_SUFFIXES else out.images
+        kind.append((path, path.name))
+        return out
+    if path.is_dir():
+        root, files = path, sorted(p for p in path.iterdir()
+                                   if p.is_file() and not p.name.startswith("."))
+    elif glob.has_magic(source):
+        files = sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file())
+        if not files:
+            raise FileNotFoundError(f"no file matches {source!r}")
+        fixed = list(itertools.takewhile(lambda part: not glob.has_magic(part), Path(source).parts))
+        root = Path(*fixed) if fixed else Path(".")  # the folder before the first wildcard
+    else:
+        raise FileNotFoundError(f"SOURCE {source} does not exist (not a file, folder or glob)")
+    for p in files:
+        try:
+            rel = p.relative_to(root).as_posix()
+        except ValueError:
+            rel = p.name
+        suffix = p.suffix.lower()
+        if suffix in IMAGE_SUFFIXES:
+            out.images.append((p, rel))
+        elif suffix in VIDEO_SUFFIXES:
+            out.videos.append((p, rel))
+        else:
+            out.skipped.append(f"{p}: not an image or video (suffix {suffix or 'none'!r}), skipped")
+    return out

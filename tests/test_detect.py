@@ -158,7 +158,7 @@ def test_render_prediction_puts_the_maps_beside_the_detections():
 
 
 def test_sources_are_named_relative_to_the_folder_or_the_glob(tmp_path):
-    from srtod.commands.predict import collect_sources
+    from srtod.detect import collect_sources
 
     for cam in ("a", "b"):
         (tmp_path / cam / "day1").mkdir(parents=True)

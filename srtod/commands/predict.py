@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import glob
-import itertools
 import json
 import sys
 import time
@@ -125,54 +123,6 @@ def _run_split(args: argparse.Namespace, cfg, device: str) -> int:
         gt = Path(dataset["data_root"]) / dataset["ann_file"]
         print(metrics_table(evaluate_coco(gt, out)))
     return 0
-
-
-# -- SOURCE: what to read ------------------------------------------------------------------------
-class Sources:
-    """Images and videos of a SOURCE, each with the name it is written under (its path relative to
-    the folder or the glob's fixed part), and the files skipped with why."""
-
-    def __init__(self) -> None:
-        self.images: list[tuple[Path, str]] = []
-        self.videos: list[tuple[Path, str]] = []
-        self.skipped: list[str] = []
-
-
-def collect_sources(source: str) -> Sources:
-    """Sort SOURCE into images, videos and skipped files. Raises FileNotFoundError when it names
-    nothing (no such file or folder, a glob matching nothing)."""
-    from ..detect import IMAGE_SUFFIXES, VIDEO_SUFFIXES
-
-    out = Sources()
-    path = Path(source)
-    if path.is_file():
-        kind = out.videos if path.suffix.lower() in VIDEO_SUFFIXES else out.images
-        kind.append((path, path.name))
-        return out
-    if path.is_dir():
-        root, files = path, sorted(p for p in path.iterdir()
-                                   if p.is_file() and not p.name.startswith("."))
-    elif glob.has_magic(source):
-        files = sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file())
-        if not files:
-            raise FileNotFoundError(f"no file matches {source!r}")
-        fixed = list(itertools.takewhile(lambda part: not glob.has_magic(part), Path(source).parts))
-        root = Path(*fixed) if fixed else Path(".")  # the folder before the first wildcard
-    else:
-        raise FileNotFoundError(f"SOURCE {source} does not exist (not a file, folder or glob)")
-    for p in files:
-        try:
-            rel = p.relative_to(root).as_posix()
-        except ValueError:
-            rel = p.name
-        suffix = p.suffix.lower()
-        if suffix in IMAGE_SUFFIXES:
-            out.images.append((p, rel))
-        elif suffix in VIDEO_SUFFIXES:
-            out.videos.append((p, rel))
-        else:
-            out.skipped.append(f"{p}: not an image or video (suffix {suffix or 'none'!r}), skipped")
-    return out
 
 
 # -- SOURCE: what to write -----------------------------------------------------------------------
@@ -309,7 +259,7 @@ def _video_frames(path: Path, counts: dict):
 def _run_source(args: argparse.Namespace, cfg, device: str) -> int:
     from tqdm.auto import tqdm
 
-    from ..detect import Detector, SliceConfig
+    from ..detect import Detector, SliceConfig, collect_sources
     from ..inference import CheckpointError
 
     def warn(msg: str) -> None:

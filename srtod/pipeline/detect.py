@@ -119,7 +119,7 @@ def profile_checkpoint(params: dict, name: str | None = None) -> tuple[object, P
 
 def _images(source: str | Path) -> list[Path]:
     """The images of SOURCE (an image, a folder or a glob), as ``predict SOURCE`` reads it."""
-    from ..commands.predict import collect_sources
+    from ..detect import collect_sources
 
     images = [path for path, _ in collect_sources(str(source)).images]
     if not images:
