@@ -11,6 +11,7 @@ CPU, srtod.engine.to_channels_last) and, with ``--both-formats``, also in NCHW. 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -60,7 +61,7 @@ def _speed(config: str, data_root: str, size: int, batch: int, iters: int, warmu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 160, 192])
-    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--batch", type=int, nargs="+", default=[4])
     parser.add_argument("--iters", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--both-formats", action="store_true",
@@ -74,17 +75,20 @@ def main() -> None:
     ctx = mp.get_context("spawn")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as root:
-            n = args.batch * (args.iters + args.warmup)
+            n = max(args.batch) * (args.iters + args.warmup)
             generate_dataset(root, num_images={"train": n, "val": 1, "test": 1}, image_size=size)
-            for channels_last in (True, False) if args.both_formats else (True,):
+            for batch, channels_last in itertools.product(
+                    args.batch, (True, False) if args.both_formats else (True,)):
                 with ctx.Pool(len(CONFIGS)) as pool:
                     speeds = pool.starmap(_speed, [
-                        (c, root, size, args.batch, args.iters, args.warmup, channels_last)
+                        (c, root, size, batch, args.iters, args.warmup, channels_last)
                         for c in CONFIGS.values()])
-                row = {"image_size": size, "batch": args.batch,
+                row = {"image_size": size, "batch": batch,
                        "format": "channels_last" if channels_last else "nchw",
                        **{f"{k} it/s": round(v, 2) for k, v in zip(CONFIGS, speeds, strict=True)}}
                 row["SR-TOD / baseline time"] = round(speeds[0] / speeds[1], 2)
+                row.update({f"{k} images/s": round(v * batch, 1)
+                            for k, v in zip(CONFIGS, speeds, strict=True)})
                 results.append(row)
                 print(json.dumps(row), flush=True)
     if args.out:

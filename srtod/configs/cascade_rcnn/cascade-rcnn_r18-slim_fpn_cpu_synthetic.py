@@ -20,5 +20,5 @@ model = dict(
             for stds in ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
                          [0.033, 0.033, 0.067, 0.067])
         ]),
-    train_cfg=dict(rpn_proposal=dict(nms_pre=1000, max_per_img=300)),
+    train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=300)),  # as Faster R-CNN's
     test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=300), rcnn=dict(max_per_img=300)))

@@ -2,7 +2,9 @@
 # (paper Sec. 4.1, DroneSwarms), fewer RoIs, on the embedded synthetic anti-UAV set.
 # 128 RoIs per image from 300 proposals. 64 from 200 made a training step ~25% faster on one CPU
 # thread but converged far more slowly (measured: test AP +5.7 from 12 to 18 epochs, against
-# +1.1 with 128 from 300; see README).
+# +1.1 with 128 from 300; see README). Training keeps the 500 best anchors per level before the
+# proposal NMS (test: 1000): at 128 px P2 has 3072 anchors, and mmcv's CPU NMS of 1000 per level
+# took 12% of a training step (measured, benchmarks/bench_train_speed.py).
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../_base_/models/slim.py',
     '../_base_/datasets/synthetic.py', '../_base_/schedules/cpu.py', '../_base_/runtime.py'
@@ -15,6 +17,6 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=64),
         bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=1)),
     train_cfg=dict(
-        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
+        rpn_proposal=dict(nms_pre=500, max_per_img=300),
         rcnn=dict(sampler=dict(num=128))),
     test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=300), rcnn=dict(max_per_img=300)))

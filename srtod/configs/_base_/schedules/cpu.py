@@ -11,6 +11,6 @@ param_scheduler = [
 ]
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=0.001, weight_decay=0.0001),
+    optimizer=dict(type='AdamW', lr=0.001, weight_decay=0.0001, foreach=True),  # one kernel per op
     clip_grad=dict(max_norm=10.0))
 auto_scale_lr = dict(enable=False, base_batch_size=2)
