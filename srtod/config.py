@@ -23,6 +23,7 @@ from typing import Any
 
 from mmengine.config import Config, ConfigDict
 
+from . import paths
 from .paths import CONFIGS
 
 DATA_KEYS = ("train_dataloader", "val_dataloader", "test_dataloader", "val_evaluator",
@@ -247,9 +248,21 @@ def load_config(config: str | Path | Config, *, dataset: str | None = None,
     return cfg
 
 
+def _portable_paths(node: Any) -> Any:
+    """``node`` with every absolute path string as :func:`srtod.paths.portable` records it."""
+    if isinstance(node, Mapping):
+        return {k: _portable_paths(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_portable_paths(v) for v in node]
+    if isinstance(node, str) and Path(node).is_absolute():
+        return paths.portable(node)
+    return node
+
+
 def config_fingerprint(cfg: Config, ignore: tuple[str, ...] = ("work_dir", "resume", "load_from",
                                                                "launcher")) -> str:
-    """A hash of everything in ``cfg`` that changes what training produces."""
-    data = {k: v for k, v in cfg.to_dict().items() if k not in ignore}
+    """A hash of everything in ``cfg`` that changes what training produces. Paths inside the
+    workspace or repository count relative to it, so a clone or a moved checkout keeps its runs."""
+    data = {k: _portable_paths(v) for k, v in cfg.to_dict().items() if k not in ignore}
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -248,3 +248,25 @@ def test_detectors_reconstructs_the_final_p2_from_the_input_image():
     enhanced = seen["srtod_out"][0]
     assert not torch.equal(enhanced, seen["pyramid"][0])  # DGFE changed P2
     assert seen["rpn_in"][0] is enhanced and seen["roi_in"][0] is enhanced
+
+
+def test_training_fingerprint_does_not_depend_on_where_the_checkout_lies(tmp_path, monkeypatch):
+    """A clone or moved checkout keeps its trained runs: the data root inside the repository
+    counts relative to it; a data root elsewhere, or another data set, changes the fingerprint."""
+    import srtod.paths
+    from srtod.config import config_fingerprint
+
+    name = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+    prints = []
+    for clone in ("a", "b"):
+        root = (tmp_path / clone).resolve()
+        monkeypatch.setattr(srtod.paths, "ROOT", root)
+        monkeypatch.setattr(srtod.paths, "WORKSPACE", root)
+        cfg = load_config(name, data_root=root / "data" / "prepared")
+        assert cfg.train_dataloader.dataset.data_root.startswith(str(root))  # absolute in the config
+        prints.append(config_fingerprint(cfg))
+    assert prints[0] == prints[1]
+    elsewhere = load_config(name, data_root=tmp_path / "other" / "prepared")
+    assert config_fingerprint(elsewhere) != prints[1]
+    moved = load_config(name, data_root=(tmp_path / "b").resolve() / "data" / "other")
+    assert config_fingerprint(moved) != prints[1]
