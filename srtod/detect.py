@@ -16,7 +16,7 @@ import itertools
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -388,18 +388,14 @@ class Detector:
                     bar.update(1)
 
 
-__all__ = ["BadImage", "Detector", "IMAGE_SUFFIXES", "SliceConfig", "VIDEO_SUFFIXES",
-           "merge_detections", "read_image", "slice_windows"]
-
-
+@dataclass
 class Sources:
     """Images and videos of a SOURCE, each with the name it is written under (its path relative to
     the folder or the glob's fixed part), and the files skipped with why."""
 
-    def __init__(self) -> None:
-        self.images: list[tuple[Path, str]] = []
-        self.videos: list[tuple[Path, str]] = []
-        self.skipped: list[str] = []
+    images: list[tuple[Path, str]] = field(default_factory=list)
+    videos: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 def collect_sources(source: str) -> Sources:
@@ -435,3 +431,7 @@ def collect_sources(source: str) -> Sources:
         else:
             out.skipped.append(f"{p}: not an image or video (suffix {suffix or 'none'!r}), skipped")
     return out
+
+
+__all__ = ["BadImage", "Detector", "IMAGE_SUFFIXES", "SliceConfig", "Sources", "VIDEO_SUFFIXES",
+           "collect_sources", "merge_detections", "read_image", "slice_windows"]
