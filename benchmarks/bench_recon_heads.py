@@ -5,10 +5,13 @@ The baseline Faster R-CNN, SR-TOD with the paper's head, and SR-TOD with each ch
 variants the pipeline trains and this benchmark times). All models are built first and then timed
 **interleaved** (run r of every model before run r+1 of any), on the same random image, so drift
 of a shared machine hits all of them alike; the time is the median over runs, the ratio is to the
-baseline's median. Weights are random (timing does not depend on them; nothing is downloaded).
+baseline's median. The paired ratio is the median of the per-run ratios (run r of a model over run
+r of the baseline), with its 95% interval from order statistics (>= 6 repeats). Weights are random
+(timing does not depend on them; nothing is downloaded).
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_recon_heads.py --model paper --size 800 1344 \
-        --repeats 5 --threads 2 --out results/cost/recon_heads_r50_cpu.json
+        --repeats 15 --threads 2 --heads rh_lite_half rh_lite_quarter \
+        --out results/cost/recon_heads_r50_cpu.json
     python benchmarks/bench_recon_heads.py --device cuda --repeats 50   # on a GPU
 """
 
@@ -52,6 +55,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads")
     parser.add_argument("--device", default=None, help="default: CUDA when available")
+    parser.add_argument("--heads", nargs="+", metavar="EXPERIMENT",
+                        help="only these head variants of params.yaml (default: all)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     device = resolve_device(args.device)
@@ -59,7 +64,14 @@ def main() -> None:
     heads = {"baseline": "none", "srtod_paper_head": describe(None)}
     cfgs = {"baseline": load_config(base_cfg), "srtod_paper_head": load_config(srtod_cfg)}
     experiments = yaml.safe_load((ROOT / "params.yaml").read_text())["experiments"]
-    for name, head in head_variants(experiments).items():
+    variants = head_variants(experiments)
+    unknown = set(args.heads or ()) - set(variants)
+    if unknown:
+        parser.error(f"--heads: not head variants of params.yaml: {sorted(unknown)} "
+                     f"(choose from {sorted(variants)})")
+    for name, head in variants.items():
+        if args.heads and name not in args.heads:
+            continue
         cfgs[name] = load_config(srtod_cfg, options={HEAD_KEY: head})
         heads[name] = describe(head)
     stats = interleaved_costs(cfgs, tuple(args.size), repeats=args.repeats, warmup=args.warmup,
@@ -67,13 +79,16 @@ def main() -> None:
     where = torch.cuda.get_device_name() if device.startswith("cuda") else \
         f"CPU, {args.threads} threads"
     print(f"\n{args.model} Faster R-CNN at {args.size[0]} x {args.size[1]} on {where}, median of "
-          f"{args.repeats} interleaved runs\n")
-    print("| model | head | params (M) | GFLOPs | ms / image | time vs baseline |")
-    print("|---|---|---|---|---|---|")
+          f"{args.repeats} interleaved runs; paired: the median of the per-run ratios to the "
+          f"baseline and its 95% interval (order statistics)\n")
+    print("| model | head | params (M) | GFLOPs | ms / image | time vs baseline | paired ratio "
+          "| 95% interval |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, s in stats.items():
         s["head"] = heads[name]
         print(f"| {name} | {s['head']} | {s['params'] / 1e6:.2f} | {s['gflops']:.1f} | "
-              f"{s['time_ms']:.1f} | {s['time_ratio']:.3f} |")
+              f"{s['time_ms']:.1f} | {s['time_ratio']:.3f} | {s['ratio_median']:.3f} | "
+              f"[{s['ratio_low']:.3f}, {s['ratio_high']:.3f}] |")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(dict(model=args.model, size=list(args.size),

@@ -90,6 +90,24 @@ def test_detector_cost_slim_pair():
     assert sr["flops_feat"] - base["flops_feat"] == head_cost(64, 4, (128, 128))["flops"]
 
 
+def test_interleaved_costs_pair_runs_with_the_reference():
+    """Run r of every model against run r of the first: the paired ratios, their median and its
+    interval; the first model is its own reference (ratio 1 in every run)."""
+    from srtod.evaluation.cost import interleaved_costs
+    from srtod.evaluation.paired import median_interval
+
+    stats = interleaved_costs({"base": SLIM, "srtod": SLIM_SRTOD}, (64, 64), repeats=6,
+                              warmup=0, threads=1)
+    base, sr = stats["base"], stats["srtod"]
+    assert base["ratios"] == [1.0] * 6 and base["ratio_median"] == 1.0
+    assert sr["ratios"] == pytest.approx([t / t0 for t, t0 in zip(sr["times_ms"],
+                                                                  base["times_ms"])])
+    assert (sr["ratio_median"], sr["ratio_low"], sr["ratio_high"]) == \
+        median_interval(sr["ratios"])
+    assert sr["ratio_low"] == min(sr["ratios"]) and sr["ratio_high"] == max(sr["ratios"])
+    assert sr["gflops"] > base["gflops"] and sr["params"] > base["params"]
+
+
 def test_detector_cost_falls_back_to_features(monkeypatch):
     from mmdet.models.detectors.two_stage import TwoStageDetector
 

@@ -9,6 +9,7 @@ from srtod.evaluation.bootstrap import match_images
 from srtod.evaluation.paired import (
     METRICS,
     bootstrap_differences,
+    median_interval,
     metric_of,
     percentile_interval,
     t_interval,
@@ -64,6 +65,16 @@ def test_t_interval_by_hand():
     assert lo == pytest.approx(2.5 - 3.182446 * 0.645497, abs=1e-5)
     assert hi == pytest.approx(2.5 + 3.182446 * 0.645497, abs=1e-5)
     assert np.isnan(t_interval([1.0])[1])
+
+
+def test_median_interval_by_hand():
+    # n = 15: [x_(4), x_(12)], coverage 1 - 2 P(Binomial(15, 1/2) <= 3) = 1 - 2 * 576 / 32768
+    x = [9.0, 1.0, 14.0, 3.0, 7.0, 12.0, 5.0, 2.0, 15.0, 11.0, 4.0, 6.0, 13.0, 8.0, 10.0]
+    assert median_interval(x) == (8.0, 4.0, 12.0)
+    assert 1 - 2 * 576 / 32768 >= 0.95 > 1 - 2 * 1941 / 32768  # k = 5 would cover only 88%
+    assert median_interval([3.0, 1.0, 2.0, 7.0, 5.0, 4.0, 6.0]) == (4.0, 1.0, 7.0)  # 98.4%
+    median, lo, hi = median_interval([1.0, 2.0, 3.0, 4.0, 5.0])  # the range covers 93.75%
+    assert median == 3.0 and np.isnan(lo) and np.isnan(hi)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

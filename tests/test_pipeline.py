@@ -143,6 +143,32 @@ def test_tables_from_results(params, tmp_path):
     assert "No run of the active profile" in convergence and "|" not in convergence
 
 
+def test_convergence_table_over_seeds(tmp_path):
+    """The longer runs against the normal ones, per seed, and over seeds the mean gain with its
+    t-interval: the verdict is the mean's."""
+    from srtod.pipeline.tables import convergence_table
+
+    full = load_params(profile="full")
+    full["active"]["run"] = {"faster_rcnn": 3, "faster_rcnn_long": 3}
+    for i, (short, long) in enumerate([(30.0, 29.0), (31.0, 31.5), (32.0, 31.0)]):
+        suffix = f"_s{i}" if i else ""
+        _record(tmp_path, f"faster_rcnn{suffix}", short, seed=i)
+        _record(tmp_path, f"faster_rcnn_long{suffix}", long, seed=i)
+    for record in tmp_path.glob("eval/*/metrics.json"):  # evaluated in the full profile
+        record.write_text(json.dumps(dict(json.loads(record.read_text()), profile="full")))
+    table = convergence_table(full, tmp_path)
+    assert list(table["seed"]) == [0, 1, 2, "mean of 3"]
+    assert list(table["AP gain"]) == pytest.approx([-1.0, 0.5, -1.0, -0.5])
+    mean = table.iloc[3]
+    half = 4.302653 * np.std([-1.0, 0.5, -1.0], ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert (mean["AP gain low"], mean["AP gain high"]) == pytest.approx((-0.5 - half, -0.5 + half))
+    assert mean["APvt"] == pytest.approx(34.0) and mean["epochs"] == 18
+    assert mean["converged (AP gain < 1)"] == "yes (mean; CI reaches 1)"  # high = 1.65
+    assert table.columns[-1] == "converged (AP gain < 1)"
+    md = to_markdown(table, "c")
+    assert "| faster_rcnn | mean of 3 | 18 | 27 | 31.0 | 30.5 | -0.5 |" in md
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):

@@ -13,6 +13,7 @@ from srtod.models import LiteReconstructionHead, ReconstructionHead, SelfReconst
 VARIANTS = [
     dict(),
     dict(out_stride=2),
+    dict(out_stride=4),  # reconstructed at P2's own resolution: no up-stage
     dict(upsample="pixelshuffle"),
     dict(upsample="deconv", depthwise=False, width=16),
 ]

@@ -252,15 +252,22 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
                       seed: int = 0) -> dict[str, dict[str, Any]]:
     """Parameters, FLOPs and inference time of several detectors, **timed interleaved**: all are
     built first, then run r of every model comes before run r+1 of any, on the same random image,
-    so the drift of a shared machine hits all of them alike.
+    so the drift of a shared machine hits all of them alike. Run r starts with model r mod M (the
+    order rotates), so no model always follows the same one.
 
     Args:
         cfgs: ``{name: Config or config path}``; the first is the reference of ``time_ratio``.
         image_hw, repeats, warmup, threads, device, seed: as in :func:`detector_cost`.
 
     Returns:
-        ``{name: {params, gflops (of model._forward), time_ms (median), times_ms, time_ratio}}``.
+        ``{name: {params, gflops (of model._forward), time_ms (median), times_ms, time_ratio,
+        ratios, ratio_median, ratio_low, ratio_high}}``: ``time_ratio`` is the ratio of the
+        medians; ``ratios`` are the paired per-run ratios to the reference (run r over its run r),
+        ``ratio_median`` their median and ``ratio_low``/``ratio_high`` its 95% interval
+        (:func:`srtod.evaluation.paired.median_interval`; NaN for fewer than 6 repeats).
     """
+    from .paired import median_interval
+
     from ..config import load_config
     from ..inference import build_model, resolve_device
 
@@ -281,17 +288,20 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
             stats[name] = dict(params=num_params(model), gflops=flops / 1e9, times_ms=[])
             models[name] = model
         with torch.no_grad():
+            names = list(models)
             for r in range(warmup + repeats):
-                for name, model in models.items():
-                    ms = _timed_test_step(model, batch, sync)
+                for name in names[r % len(names):] + names[:r % len(names)]:
+                    ms = _timed_test_step(models[name], batch, sync)
                     if r >= warmup:
                         stats[name]["times_ms"].append(ms)
     finally:
         torch.set_num_threads(old_threads)
-    first = statistics.median(next(iter(stats.values()))["times_ms"])
+    ref = next(iter(stats.values()))["times_ms"]
     for s in stats.values():
         s["time_ms"] = statistics.median(s["times_ms"])
-        s["time_ratio"] = s["time_ms"] / first
+        s["time_ratio"] = s["time_ms"] / statistics.median(ref)
+        s["ratios"] = [t / t0 for t, t0 in zip(s["times_ms"], ref, strict=True)]
+        s["ratio_median"], s["ratio_low"], s["ratio_high"] = median_interval(s["ratios"])
     return stats
 
 

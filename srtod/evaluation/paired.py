@@ -38,6 +38,26 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
     return mean, float(mean - half), float(mean + half)
 
 
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(median, low, high): the distribution-free interval of the median from order statistics.
+
+    ``[x_(k), x_(n+1-k)]`` of the sorted values, with the largest k whose coverage
+    ``1 - 2 P(Binomial(n, 1/2) < k)`` is still >= ``confidence`` (for n = 7: the min and max,
+    98.4%; n = 15: the 4th and 12th, 96.5%). NaN bounds when even the range is too narrow (n < 6).
+    """
+    from scipy import stats
+
+    x = np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    median = float(np.median(x)) if n else float("nan")
+    k = 0
+    while k + 1 <= n // 2 and 1 - 2 * stats.binom.cdf(k, n, 0.5) >= confidence:
+        k += 1
+    if k == 0:
+        return median, float("nan"), float("nan")
+    return median, float(x[k - 1]), float(x[n - k])
+
+
 def metric_of(matches: ImageMatches, metric: str, weights: np.ndarray | None = None) -> float:
     """One summary metric (``AP``, ``AP50``, ``APvt``, ...) of ``matches`` under image weights."""
     if metric not in METRICS:

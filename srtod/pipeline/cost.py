@@ -39,7 +39,9 @@ def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
     cfgs = {n: experiment_config(params, resolve_experiment(params, n)) for n in names}
     stats = interleaved_costs(cfgs, image_hw, repeats=repeats, device=device)
     return pd.DataFrame([dict(experiment=n, params_M=s["params"] / 1e6, gflops=s["gflops"],
-                              time_ms=s["time_ms"], time_ratio=s["time_ratio"])
+                              time_ms=s["time_ms"], time_ratio=s["time_ratio"],
+                              ratio_median=s["ratio_median"], ratio_low=s["ratio_low"],
+                              ratio_high=s["ratio_high"])
                          for n, s in stats.items()])
 
 

@@ -341,7 +341,13 @@ def recon_heads_table(params: dict, compare: pd.DataFrame,
 
 def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     """Runs trained ``epochs_scale`` times longer against the same run on the normal schedule
-    (same seed): test AP and APvt of both and the gain; converged when AP gains < 1 point."""
+    (same seed): test AP and APvt of both and the gain; converged when AP gains < 1 point.
+
+    With several seeds, a last row per experiment gives the mean gain and its seed-level 95%
+    t-interval (``AP gain low``/``high``); the verdict is then the mean's, and says whether the
+    whole interval lies below 1."""
+    from ..evaluation.paired import t_interval
+
     rows = []
     groups = profile_groups(params["active"])
     for group, runs in groups.items():
@@ -351,6 +357,7 @@ def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
             continue
         epochs = {name: resolve_experiment(params, name).options.get("train_cfg.max_epochs")
                   for name in (base, group)}
+        pairs = []
         for seed, run in runs.items():
             short_run = groups[base].get(seed)
             short = load_record(short_run, results, params["profile"]) if short_run else {}
@@ -364,8 +371,23 @@ def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
                 row[f"{m} longer"] = long["metrics"][m]
                 row[f"{m} gain"] = long["metrics"][m] - short["metrics"][m]
             row["converged (AP gain < 1)"] = "yes" if row["AP gain"] < 1 else "no"
-            rows.append(row)
-    return pd.DataFrame(rows)
+            pairs.append(row)
+        rows += pairs
+        if len(pairs) > 1:
+            mean = {"experiment": base, "seed": f"mean of {len(pairs)}", "epochs": epochs[base],
+                    "longer epochs": epochs[group]}
+            for m in ("AP", "APvt"):
+                for key in (m, f"{m} longer"):
+                    mean[key] = float(np.mean([p[key] for p in pairs]))
+                mean[f"{m} gain"], mean[f"{m} gain low"], mean[f"{m} gain high"] = \
+                    t_interval([p[f"{m} gain"] for p in pairs])
+            mean["converged (AP gain < 1)"] = (
+                "no" if mean["AP gain"] >= 1 else
+                "yes (CI below 1)" if mean["AP gain high"] < 1 else "yes (mean; CI reaches 1)")
+            rows.append(mean)
+    df = pd.DataFrame(rows)
+    verdict = "converged (AP gain < 1)"
+    return df[[c for c in df.columns if c != verdict] + [verdict]] if len(df) else df
 
 
 def per_class_table(params: dict, results: Path = RESULTS,
