@@ -62,6 +62,16 @@ def _walk(node: Any):
             yield from _walk(value)
 
 
+def random_init(cfg: Config) -> Config:
+    """``cfg`` with every ImageNet initialisation removed, in place: each ``init_cfg`` of type
+    Pretrained in the model (the backbone's, DetectoRS' second backbone's), for what needs no
+    trained weights and no network (timing, FLOPs, the tests)."""
+    for node in _walk(cfg.model):
+        if (node.get("init_cfg") or {}).get("type") == "Pretrained":
+            node["init_cfg"] = None
+    return cfg
+
+
 def set_num_classes(model: ConfigDict, num_classes: int) -> None:
     """Set ``num_classes`` of every head in the model config (RoI heads, cascade stages, ...)."""
     for node in _walk(model):

@@ -11,13 +11,9 @@ def offline_config(config, **options):
     """``load_config(config, options=options)`` with every ImageNet initialisation removed (the
     tests run without network): each ``init_cfg`` of type Pretrained, e.g. the backbone's and
     DetectoRS' second backbone's."""
-    from srtod.config import _walk, load_config
+    from srtod.config import load_config, random_init
 
-    cfg = load_config(config, options=options or None)
-    for node in _walk(cfg.model):
-        if (node.get("init_cfg") or {}).get("type") == "Pretrained":
-            node["init_cfg"] = None
-    return cfg
+    return random_init(load_config(config, options=options or None))
 
 
 def make_batch(sizes=((256, 256), (240, 200)), boxes_per_image: int = 5, seed: int = 0) -> dict:

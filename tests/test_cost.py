@@ -90,6 +90,20 @@ def test_detector_cost_slim_pair():
     assert sr["flops_feat"] - base["flops_feat"] == head_cost(64, 4, (128, 128))["flops"]
 
 
+def test_cost_of_a_paper_config_downloads_nothing():
+    """DetectoRS' paper config names ImageNet weights for both backbone passes: the cost uses
+    random weights instead (no network here, and timing does not depend on the weights)."""
+    from srtod.config import _walk, load_config, random_init
+
+    config = "detectors/detectors_cascade-rcnn_r50_fpn_20e_droneswarms.py"
+    cfg = load_config(config)
+    assert sum((n.get("init_cfg") or {}).get("type") == "Pretrained" for n in _walk(cfg.model)) == 2
+    assert not any((n.get("init_cfg") or {}).get("type") == "Pretrained"
+                   for n in _walk(random_init(cfg).model))
+    cost = detector_cost(config, (128, 128), repeats=1, warmup=0, threads=1)
+    assert cost["params"] > 0 and cost["time_ms"] > 0
+
+
 def test_interleaved_costs_pair_runs_with_the_reference():
     """Run r of every model against run r of the first: the paired ratios, their median and its
     interval; the first model is its own reference (ratio 1 in every run)."""

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default: 1)")
     parser.add_argument("--threads", type=int, default=2, help="CPU: torch threads (default: 2)")
     parser.add_argument("--cfg-options", nargs="+", default=None, metavar="KEY=VALUE",
-                        help="config overrides for every model, e.g. model.backbone.init_cfg=None")
+                        help="config overrides for every model (weights are random: no ImageNet "
+                             "download), e.g. model.srtod.dgfe.fusion=multiply")
     parser.add_argument("--out", default=None, help="write the table and raw figures as json")
     add_device_argument(parser)
 

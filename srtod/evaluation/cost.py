@@ -199,14 +199,14 @@ def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warm
     ``benchmarks/bench_cost.py`` do): spinning OpenMP threads can make ``threads > 1`` timings
     tens of times slower than one thread.
     """
-    from ..config import load_config
+    from ..config import load_config, random_init
     from ..inference import build_model, resolve_device
 
     device = resolve_device(device)
     cuda = device.startswith("cuda")
     sync = _sync_for(device)
     # cost needs no pretrained weights: random initialisation, nothing downloaded
-    cfg = load_config(cfg, options={"model.backbone.init_cfg": None, **(options or {})})
+    cfg = random_init(load_config(cfg, options=options or None))
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -268,7 +268,7 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     """
     from .paired import median_interval
 
-    from ..config import load_config
+    from ..config import load_config, random_init
     from ..inference import build_model, resolve_device
 
     device = resolve_device(device)
@@ -280,8 +280,7 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     try:
         for name, cfg in cfgs.items():
             torch.manual_seed(seed)
-            model = build_model(load_config(cfg, options={"model.backbone.init_cfg": None}),
-                                device=device)
+            model = build_model(random_init(load_config(cfg)), device=device)
             with torch.no_grad():
                 data = model.data_preprocessor(batch, False)
             flops, _, _ = count_flops(model._forward, data["inputs"], data["data_samples"])
