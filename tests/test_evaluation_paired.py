@@ -98,7 +98,7 @@ def test_weights_equal_a_physically_resampled_data_set():
         draw = rng.integers(0, 10, 10)  # repeats and left-out images
         weights = np.bincount(draw, minlength=10)
         expected = evaluate_coco(*resample(gt, dets, draw), "aitod")["metrics"]
-        for name in ("AP", "AP50", "APvt", "APt"):
+        for name in ("AP", "AP50", "APvt", "APt", "ARvt", "ARt"):
             assert metric_of(matches, name, weights) == pytest.approx(expected[name], abs=1e-9)
 
 

@@ -81,7 +81,8 @@ def test_bad_params_name_the_file_and_key(tmp_path):
 def _record(tmp, name, ap, enabled=True, seed=0):
     path = tmp / "eval" / name / "metrics.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    metrics = {m: ap + i for i, m in enumerate(("AP", "AP50", "AP75", "APvt", "APt", "APs"))}
+    metrics = {m: ap + i for i, m in enumerate(("AP", "AP50", "AP75", "APvt", "APt", "APs",
+                                                  "ARvt"))}
     record = {"experiment": name, "enabled": enabled, "seed": seed}
     record.update(metrics=metrics) if enabled else record.update(skipped="not run in profile")
     path.write_text(json.dumps(record))

@@ -4,7 +4,8 @@ AP is not a mean over images, so a bootstrap replicate cannot average per-image 
 each image is matched once, with pycocotools' ``evaluateImg`` rules (detections in score order,
 greedy best-IoU match per IoU threshold 0.50:0.95, crowd and area-range ignores, at most
 ``max(max_dets)`` detections per image and category); :meth:`ImageMatches.ap` then accumulates AP
-with each image weighted by how often a replicate drew it. With unit weights this is the AP of
+(and :meth:`ImageMatches.ar` the per-bucket recall AR<bucket>) with each image weighted by how
+often a replicate drew it. With unit weights this is the AP of
 :func:`~srtod.evaluation.evaluate_coco`, and with integer weights the AP of a data set in which the
 drawn images are repeated (both tested against faster-coco-eval).
 """
@@ -93,13 +94,7 @@ class ImageMatches:
         ``area`` is a range key of the protocol (``all``, ``vt``, ...); ``iou`` one threshold
         (0.5 gives AP50) or None for the mean over 0.50:0.95. NaN without ground truth.
         """
-        keys = [r.key for r in self.protocol.ranges]
-        if area not in keys:
-            raise KeyError(f"unknown area range {area!r}; protocol {self.protocol.name}: {keys}")
-        a = keys.index(area)
-        w = np.ones(self.num_images) if weights is None else np.asarray(weights, dtype=float)
-        if w.shape != (self.num_images,):
-            raise ValueError(f"weights must have shape ({self.num_images},), got {w.shape}")
+        a, w = self._area_and_weights(area, weights)
         t_sel = (slice(None) if iou is None
                  else [int(np.flatnonzero(np.isclose(IOU_THRS, iou))[0])])
         per_cat = []
@@ -121,10 +116,32 @@ class ImageMatches:
             per_cat.append(q.mean())
         return 100.0 * float(np.mean(per_cat)) if per_cat else float("nan")
 
+    def ar(self, weights: np.ndarray | None = None, area: str = "all") -> float:
+        """AR in percent (recall over IoU 0.50:0.95 and categories, at the matching's detection
+        limit, as ``AR<bucket>``), image ``i`` counted ``weights[i]`` times. NaN without ground
+        truth."""
+        a, w = self._area_and_weights(area, weights)
+        per_cat = []
+        for k in range(len(self.cat_ids)):
+            npig = float(self.npig[a, k] @ w)
+            if npig:
+                per_cat.append((self.tp[a, k] @ w[self.image[a, k]]).mean() / npig)
+        return 100.0 * float(np.mean(per_cat)) if per_cat else float("nan")
+
+    def _area_and_weights(self, area: str, weights: np.ndarray | None) -> tuple[int, np.ndarray]:
+        keys = [r.key for r in self.protocol.ranges]
+        if area not in keys:
+            raise KeyError(f"unknown area range {area!r}; protocol {self.protocol.name}: {keys}")
+        w = np.ones(self.num_images) if weights is None else np.asarray(weights, dtype=float)
+        if w.shape != (self.num_images,):
+            raise ValueError(f"weights must have shape ({self.num_images},), got {w.shape}")
+        return keys.index(area), w
+
 
 def match_images(gt: GtLike | GroundTruth, dets: DetsLike | Detections,
                  protocol: str | Protocol = "aitod") -> ImageMatches:
-    """Match ``dets`` to ``gt`` image by image (see module docstring) for :meth:`ImageMatches.ap`."""
+    """Match ``dets`` to ``gt`` image by image (see module docstring) for :meth:`ImageMatches.ap`
+    and :meth:`ImageMatches.ar`."""
     proto = get_protocol(protocol)
     gt = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
     dets = dets if isinstance(dets, Detections) else load_detections(dets, gt)

@@ -18,9 +18,12 @@ import numpy as np
 
 from .bootstrap import ImageMatches
 
-#: metric name -> (area range key, IoU threshold or None for 0.50:0.95)
+#: metric name -> (area range key, IoU threshold or None for 0.50:0.95) of an AP, or
+#: (area range key, "recall") of a per-bucket AR (0.50:0.95, at the protocol's AP detection limit)
 METRICS = {"AP": ("all", None), "AP50": ("all", 0.5), "AP75": ("all", 0.75),
-           "APvt": ("vt", None), "APt": ("t", None), "APs": ("s", None), "APm": ("m", None)}
+           "APvt": ("vt", None), "APt": ("t", None), "APs": ("s", None), "APm": ("m", None),
+           "ARvt": ("vt", "recall"), "ARt": ("t", "recall"), "ARs": ("s", "recall"),
+           "ARm": ("m", "recall")}
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
@@ -63,6 +66,8 @@ def metric_of(matches: ImageMatches, metric: str, weights: np.ndarray | None = N
     if metric not in METRICS:
         raise KeyError(f"no bootstrap for metric {metric!r}; choose one of {sorted(METRICS)}")
     area, iou = METRICS[metric]
+    if iou == "recall":
+        return matches.ar(weights, area=area)
     return matches.ap(weights, area=area, iou=iou)
 
 

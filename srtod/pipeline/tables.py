@@ -71,7 +71,7 @@ TITLES = {
     "recon_heads": "SR-TOD at the baseline's cost: reconstruction heads (AP, APvt over seeds; "
                    "APvt difference to the paper's head with its seed-level 95% t-interval; cost)",
 }
-COMPARE_METRICS = ("AP", "AP50", "APvt", "APt")
+COMPARE_METRICS = ("AP", "AP50", "APvt", "APt", "ARvt")  # ARvt: recall of very tiny objects
 INT_COLUMNS = ("seed", "seeds", "epochs", "longer epochs", "iterations", "threads", "count",
                "detections")
 RATIO_COLUMNS = ("time_ratio", "params_ratio", "gflops_ratio")
