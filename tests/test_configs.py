@@ -270,3 +270,28 @@ def test_training_fingerprint_does_not_depend_on_where_the_checkout_lies(tmp_pat
     assert config_fingerprint(elsewhere) != prints[1]
     moved = load_config(name, data_root=(tmp_path / "b").resolve() / "data" / "other")
     assert config_fingerprint(moved) != prints[1]
+
+
+def test_slim_roi_features_come_from_torchvision_with_mmcvs_values():
+    """The slim configs take torchvision's RoIAlign kernel (faster on the CPU); it computes mmcv's
+    values and gradients (aligned, adaptive sampling), so the choice changes no result."""
+    from mmcv.ops import RoIAlign
+
+    for config in ("faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
+                   "cascade_rcnn/cascade-rcnn_r18-slim_fpn_cpu_synthetic.py",
+                   "rfla/cascade-rcnn-rfla_r18-slim_fpn_cpu_synthetic.py"):
+        layer = load_config(config).model.roi_head.bbox_roi_extractor.roi_layer
+        assert layer.use_torchvision and layer.sampling_ratio == 0, config
+    gen = torch.Generator().manual_seed(0)
+    feat = torch.randn(2, 8, 32, 32, generator=gen, requires_grad=True)
+    xy = torch.rand(64, 2, generator=gen) * 100
+    rois = torch.cat([torch.randint(0, 2, (64, 1), generator=gen).float(), xy,
+                      xy + 2 + torch.rand(64, 2, generator=gen) * 30], dim=1)  # 2-32 px boxes
+    outs = []
+    for use_torchvision in (False, True):
+        out = RoIAlign(7, 0.25, 0, aligned=True, use_torchvision=use_torchvision)(feat, rois)
+        grad, = torch.autograd.grad((out * out).sum(), feat)
+        outs.append((out, grad))
+    (a, ga), (b, gb) = outs
+    assert torch.allclose(a, b, atol=1e-6) and torch.allclose(ga, gb, atol=1e-5)
+    assert a.abs().sum() > 0 and ga.abs().sum() > 0

@@ -8,7 +8,7 @@ model = dict(
     neck=dict(in_channels={{_base_.slim_in_channels}}, out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[2])),
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=64),
+        bbox_roi_extractor={{_base_.slim_roi_extractor}},
         # the three cascade stages (IoU 0.5/0.6/0.7) differ only in their regression target stds
         bbox_head=[
             dict(type='Shared2FCBBoxHead', in_channels=64, fc_out_channels=256, roi_feat_size=7,

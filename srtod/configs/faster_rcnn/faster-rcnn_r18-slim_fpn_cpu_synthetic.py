@@ -14,7 +14,7 @@ model = dict(
     neck=dict(in_channels={{_base_.slim_in_channels}}, out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[2])),
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=64),
+        bbox_roi_extractor={{_base_.slim_roi_extractor}},
         bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=1)),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=500, max_per_img=300),
