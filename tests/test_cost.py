@@ -115,7 +115,7 @@ def test_interleaved_costs_pair_runs_with_the_reference():
     base, sr = stats["base"], stats["srtod"]
     assert base["ratios"] == [1.0] * 6 and base["ratio_median"] == 1.0
     assert sr["ratios"] == pytest.approx([t / t0 for t, t0 in zip(sr["times_ms"],
-                                                                  base["times_ms"])])
+                                                                  base["times_ms"], strict=True)])
     assert (sr["ratio_median"], sr["ratio_low"], sr["ratio_high"]) == \
         median_interval(sr["ratios"])
     assert sr["ratio_low"] == min(sr["ratios"]) and sr["ratio_high"] == max(sr["ratios"])

@@ -266,10 +266,9 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
         ``ratio_median`` their median and ``ratio_low``/``ratio_high`` its 95% interval
         (:func:`srtod.evaluation.paired.median_interval`; NaN for fewer than 6 repeats).
     """
-    from .paired import median_interval
-
     from ..config import load_config, random_init
     from ..inference import build_model, resolve_device
+    from .paired import median_interval
 
     device = resolve_device(device)
     sync = _sync_for(device)
