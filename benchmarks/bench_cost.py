@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.evaluation.cost.detector_cost
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.evaluation.cost.interleaved_costs
 
 import argparse  # noqa: E402
 import json  # noqa: E402

@@ -5,7 +5,7 @@ download): trains ``--iters`` iterations in fp32 and ``--amp-iters`` with ``--am
 :func:`srtod.engine.train.train` (the ``python -m srtod train`` path), predicts the test split with the
 trained checkpoint and evaluates it (AI-TOD protocol; the AP of so short a run means nothing, the
 check is that the path works), and times inference of the same detector without and with SR-TOD
-(:func:`srtod.evaluation.cost.detector_cost`, CUDA-synchronised, median of ``--repeats``). Prints a table and
+(:func:`srtod.evaluation.cost.interleaved_costs`, CUDA-synchronised, median of ``--repeats``). Prints a table and
 writes it as JSON. ``scripts/gpu_check.sh`` sets up the environment and runs it:
 
     python benchmarks/gpu_check.py --out results/gpu_check.json
@@ -153,7 +153,7 @@ def main() -> None:
     from mmcv.ops import nms
 
     from srtod.data.synthetic import generate_dataset
-    from srtod.evaluation.cost import detector_cost, pair_configs
+    from srtod.evaluation.cost import interleaved_costs, pair_configs
 
     boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0]], device=args.device)
     assert nms(boxes, torch.tensor([0.9, 0.8], device=args.device), 0.5)[1].tolist() == [0]
@@ -186,16 +186,18 @@ def main() -> None:
 
     (_, base_cfg, srtod_cfg), = pair_configs([args.config])
     hw = tuple(report["train"]["input_hw"])
-    report["inference"] = {}
-    for name, cfg in (("baseline", base_cfg), ("srtod", srtod_cfg)):
-        c = detector_cost(cfg, hw, repeats=args.repeats, warmup=min(5, args.repeats),
-                          device=args.device)
-        mem = c["peak_mem_mb"]
-        report["inference"][name] = dict(ms_per_image=round(c["time_ms"], 2),
-                                         peak_mem_gb=round(mem / 1024, 2) if mem else None,
-                                         gflops=round(c["gflops"], 1), params_M=round(c["params"] / 1e6, 2))
+    costs = interleaved_costs({"baseline": base_cfg, "srtod": srtod_cfg}, hw, repeats=args.repeats,
+                              warmup=min(5, args.repeats), device=args.device)
+    report["inference"] = {name: dict(ms_per_image=round(c["time_ms"], 2),
+                                      peak_mem_gb=(round(c["peak_mem_mb"] / 1024, 2)
+                                                   if c["peak_mem_mb"] else None),
+                                      gflops=round(c["gflops"], 1),
+                                      params_M=round(c["params"] / 1e6, 2))
+                           for name, c in costs.items()}
     inf = report["inference"]
-    inf["time_ratio"] = round(inf["srtod"]["ms_per_image"] / inf["baseline"]["ms_per_image"], 3)
+    sr = costs["srtod"]  # interleaved runs: the median of the paired ratios and its 95% interval
+    inf["time_ratio"] = round(sr["time_ratio"], 3)
+    inf["time_ratio_ci"] = [round(sr["time_ratio_low"], 3), round(sr["time_ratio_high"], 3)]
     print(f"inference at {hw[1]}x{hw[0]}: {inf}", flush=True)
 
     t, a, p = report["train"], report.get("train_amp"), report["predict"]

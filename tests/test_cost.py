@@ -113,12 +113,12 @@ def test_interleaved_costs_pair_runs_with_the_reference():
     stats = interleaved_costs({"base": SLIM, "srtod": SLIM_SRTOD}, (64, 64), repeats=6,
                               warmup=0, threads=1)
     base, sr = stats["base"], stats["srtod"]
-    assert base["ratios"] == [1.0] * 6 and base["ratio_median"] == 1.0
+    assert base["ratios"] == [1.0] * 6 and base["time_ratio"] == 1.0
     assert sr["ratios"] == pytest.approx([t / t0 for t, t0 in zip(sr["times_ms"],
                                                                   base["times_ms"], strict=True)])
-    assert (sr["ratio_median"], sr["ratio_low"], sr["ratio_high"]) == \
+    assert (sr["time_ratio"], sr["time_ratio_low"], sr["time_ratio_high"]) == \
         median_interval(sr["ratios"])
-    assert sr["ratio_low"] == min(sr["ratios"]) and sr["ratio_high"] == max(sr["ratios"])
+    assert sr["time_ratio_low"] == min(sr["ratios"]) and sr["time_ratio_high"] == max(sr["ratios"])
     assert sr["gflops"] > base["gflops"] and sr["params"] > base["params"]
 
 
@@ -149,5 +149,26 @@ def test_benchmark_command(tmp_path, capsys):
     assert main(["benchmark", "--size", "64", "64", "--repeats", "1", "--warmup", "0",
                  "--threads", "1", "--out", str(out)]) == 0
     assert "faster-rcnn_r18-slim" in capsys.readouterr().out
-    row, = json.loads(out.read_text())["table"]
+    report = json.loads(out.read_text())
+    row, = report["table"]
     assert row["params_ratio"] > 1 and row["gflops_ratio"] > 1 and row["time_ms_base"] > 0
+    # baseline and SR-TOD timed interleaved: the ratio is the paired one, run over run
+    pair, = report["models"]
+    (t_base,), (t_sr,) = pair["baseline"]["times_ms"], pair["srtod"]["times_ms"]
+    assert row["time_ratio"] == pytest.approx(t_sr / t_base)
+
+
+def test_recon_head_costs_of_the_smoke_profile():
+    """The cost stage's head table: the baseline, the paper's head and every head variant the
+    profile trains, timed interleaved, each ratio paired with the baseline's runs."""
+    from srtod.pipeline.cost import head_variants, recon_head_costs
+    from srtod.pipeline.params import load_params, profile_groups
+
+    params = load_params(profile="smoke")
+    trained = set(profile_groups(params["active"]))
+    variants = [v for v in head_variants(params["experiments"]) if v in trained]
+    assert variants, "the smoke profile trains a head variant"
+    table = recon_head_costs(params, (64, 64), repeats=1)
+    assert list(table["experiment"]) == ["faster_rcnn", "faster_rcnn_srtod", *variants]
+    assert table["time_ratio"].iloc[0] == 1.0
+    assert (table["gflops"].iloc[1:] > table["gflops"].iloc[0]).all()

@@ -169,108 +169,79 @@ def fake_batch(image_hw: tuple[int, int], seed: int = 0) -> dict:
     return dict(inputs=[img], data_samples=[sample])
 
 
-def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warmup: int = 1,
-                  threads: int = 2, options: dict | None = None, seed: int = 0,
-                  device: str | None = None) -> dict[str, Any]:
-    """Parameters, FLOPs and inference time of the detector of ``cfg`` on one image.
+def _build_and_count(cfg: Any, batch: dict, *, options: dict | None, seed: int,
+                     device: str) -> tuple[nn.Module, dict[str, Any]]:
+    """The detector of ``cfg`` with random weights (seeded: nothing downloaded), and its
+    parameters and FLOPs on ``batch`` (see :func:`detector_cost`)."""
+    from ..config import load_config, random_init
+    from ..inference import build_model
+
+    cfg = random_init(load_config(cfg, options=options or None))
+    torch.manual_seed(seed)
+    model = build_model(cfg, device=device)
+    with torch.no_grad():
+        data = model.data_preprocessor(batch, False)
+    inputs, samples = data["inputs"], data["data_samples"]
+    flops_feat, _, _ = count_flops(model.extract_feat, inputs)
+    scope, error = "_forward", None
+    try:
+        flops, _, _ = count_flops(model._forward, inputs, samples)
+    except Exception as exc:  # noqa: BLE001 - any failure: fall back to the features
+        flops, scope, error = flops_feat, "extract_feat", f"{type(exc).__name__}: {exc}"
+    model_cfg = cfg.model
+    return model, dict(
+        detector=str(model_cfg.get("detector", model_cfg.get("type"))),
+        srtod="srtod" in model_cfg, input_hw=list(inputs.shape[-2:]), params=num_params(model),
+        params_srtod=sum(p.numel() for n, p in model.named_parameters() if n.startswith("srtod.")),
+        flops=flops, gflops=flops / 1e9, flops_scope=scope, flops_error=error,
+        flops_feat=flops_feat, gflops_feat=flops_feat / 1e9)
+
+
+def _model_bytes(model: nn.Module) -> int:
+    return sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
+
+
+def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeats: int = 5,
+                      warmup: int = 1, threads: int = 2, options: dict | None = None,
+                      seed: int = 0, device: str | None = None) -> dict[str, dict[str, Any]]:
+    """Parameters, FLOPs and inference time of several detectors on one image, **timed
+    interleaved**: all are built first, then run r of every model comes before run r+1 of any, on
+    the same random image, so the drift of a shared machine hits all of them alike. Run r starts
+    with model r mod M (the order rotates), so no model always follows the same one.
 
     Args:
-        cfg: a Config, or a config path / name under ``srtod/configs``.
+        cfgs: ``{name: Config, or config path / name under srtod/configs}``; the first is the
+            reference of the time ratios.
         image_hw: (H, W) of the network input (padded by the data preprocessor as usual).
-        repeats: timed runs; the reported ``time_ms`` is their median.
-        warmup: untimed runs before.
+        repeats: timed runs of each model; warmup: untimed runs before.
         threads: ``torch.set_num_threads`` during the measurement (restored after).
-        options: dotted-key overrides for the config.
+        options: dotted-key overrides for every config.
         seed: seed of the weights (random, PyTorch default init) and of the random image.
-        device: where the model runs ('cpu', 'cuda', or None: CUDA when available). On a GPU
-            each timed run ends with ``torch.cuda.synchronize`` and ``peak_mem_mb`` is the peak
-            allocated memory of the timed runs.
+        device: where the models run ('cpu', 'cuda', or None: CUDA when available). On a GPU each
+            timed run ends with ``torch.cuda.synchronize``.
 
     Returns:
-        ``params`` (all), ``params_srtod`` (names starting with 'srtod.'), ``flops`` of one
-        ``model._forward`` (raw head outputs, no post-processing; ``flops_scope='_forward'``) or,
-        if that cannot be run/counted, of backbone+neck+srtod (``flops_scope='extract_feat'``),
-        ``flops_feat`` (backbone+neck+srtod, always), ``time_ms`` (median of
-        ``model.test_step`` on the packed batch, preprocessing and post-processing included),
-        ``times_ms`` (all runs), ``device`` and the settings. Custom mmcv ops (RoIAlign, NMS, deformable
-        attention) count 0 FLOPs.
+        ``{name: {...}}`` with ``params`` (all), ``params_srtod`` (names starting with 'srtod.'),
+        ``flops`` of one ``model._forward`` (raw head outputs, no post-processing;
+        ``flops_scope='_forward'``) or, if that cannot be run/counted, of backbone+neck+srtod
+        (``flops_scope='extract_feat'``), ``flops_feat`` (backbone+neck+srtod, always),
+        ``times_ms`` (every timed ``model.test_step`` on the packed batch, pre- and
+        post-processing included), ``time_ms`` (their median), ``ratios`` (run r over the
+        reference's run r), ``time_ratio`` (their median) and ``time_ratio_low`` /
+        ``time_ratio_high`` (its 95% interval, :func:`srtod.evaluation.paired.median_interval`:
+        NaN for fewer than 6 repeats), ``peak_mem_mb`` (GPU: the model's weights and buffers plus
+        the largest memory a timed run allocated on top; None on the CPU), and the settings.
+        Custom mmcv ops (RoIAlign, NMS, deformable attention) count 0 FLOPs.
 
     On a shared CPU set ``OMP_WAIT_POLICY=PASSIVE`` before torch is imported (the CLI and
     ``benchmarks/bench_cost.py`` do): spinning OpenMP threads can make ``threads > 1`` timings
     tens of times slower than one thread.
     """
-    from ..config import load_config, random_init
-    from ..inference import build_model, resolve_device
-
-    device = resolve_device(device)
-    cuda = device.startswith("cuda")
-    sync = _sync_for(device)
-    # cost needs no pretrained weights: random initialisation, nothing downloaded
-    cfg = random_init(load_config(cfg, options=options or None))
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        torch.manual_seed(seed)
-        model = build_model(cfg, device=device)
-        params = num_params(model)
-        params_srtod = sum(p.numel() for n, p in model.named_parameters()
-                           if n.startswith("srtod."))
-        batch = fake_batch(image_hw, seed)
-        with torch.no_grad():
-            data = model.data_preprocessor(batch, False)
-        inputs, samples = data["inputs"], data["data_samples"]
-        flops_feat, _, _ = count_flops(model.extract_feat, inputs)
-        scope, error = "_forward", None
-        try:
-            flops, _, _ = count_flops(model._forward, inputs, samples)
-        except Exception as exc:  # noqa: BLE001 - any failure: fall back to the features
-            flops, scope, error = flops_feat, "extract_feat", f"{type(exc).__name__}: {exc}"
-        times = []
-        with torch.no_grad():
-            for i in range(warmup + repeats):
-                if i == warmup and cuda:
-                    torch.cuda.reset_peak_memory_stats()
-                ms = _timed_test_step(model, batch, sync)
-                if i >= warmup:
-                    times.append(ms)
-        peak_mem_mb = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
-    finally:
-        torch.set_num_threads(old_threads)
-    model_cfg = cfg.model
-    detector = model_cfg.get("detector", model_cfg.get("type"))
-    return dict(detector=str(detector), srtod="srtod" in model_cfg, image_hw=list(image_hw),
-                input_hw=list(inputs.shape[-2:]), params=params, params_srtod=params_srtod,
-                flops=flops, gflops=flops / 1e9, flops_scope=scope, flops_error=error,
-                flops_feat=flops_feat, gflops_feat=flops_feat / 1e9,
-                time_ms=statistics.median(times), times_ms=times, repeats=repeats,
-                warmup=warmup, threads=threads, device=device, peak_mem_mb=peak_mem_mb,
-                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
-
-
-def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeats: int = 5,
-                      warmup: int = 1, threads: int = 2, device: str | None = None,
-                      seed: int = 0) -> dict[str, dict[str, Any]]:
-    """Parameters, FLOPs and inference time of several detectors, **timed interleaved**: all are
-    built first, then run r of every model comes before run r+1 of any, on the same random image,
-    so the drift of a shared machine hits all of them alike. Run r starts with model r mod M (the
-    order rotates), so no model always follows the same one.
-
-    Args:
-        cfgs: ``{name: Config or config path}``; the first is the reference of ``time_ratio``.
-        image_hw, repeats, warmup, threads, device, seed: as in :func:`detector_cost`.
-
-    Returns:
-        ``{name: {params, gflops (of model._forward), time_ms (median), times_ms, time_ratio,
-        ratios, ratio_median, ratio_low, ratio_high}}``: ``time_ratio`` is the ratio of the
-        medians; ``ratios`` are the paired per-run ratios to the reference (run r over its run r),
-        ``ratio_median`` their median and ``ratio_low``/``ratio_high`` its 95% interval
-        (:func:`srtod.evaluation.paired.median_interval`; NaN for fewer than 6 repeats).
-    """
-    from ..config import load_config, random_init
-    from ..inference import build_model, resolve_device
+    from ..inference import resolve_device
     from .paired import median_interval
 
     device = resolve_device(device)
+    cuda = device.startswith("cuda")
     sync = _sync_for(device)
     batch = fake_batch(image_hw, seed)
     models, stats = {}, {}
@@ -278,51 +249,70 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     torch.set_num_threads(threads)
     try:
         for name, cfg in cfgs.items():
-            torch.manual_seed(seed)
-            model = build_model(random_init(load_config(cfg)), device=device)
-            with torch.no_grad():
-                data = model.data_preprocessor(batch, False)
-            flops, _, _ = count_flops(model._forward, data["inputs"], data["data_samples"])
-            stats[name] = dict(params=num_params(model), gflops=flops / 1e9, times_ms=[])
-            models[name] = model
+            models[name], stats[name] = _build_and_count(cfg, batch, options=options, seed=seed,
+                                                         device=device)
+            stats[name].update(times_ms=[], extra_mem=[])
+        names = list(models)
         with torch.no_grad():
-            names = list(models)
             for r in range(warmup + repeats):
                 for name in names[r % len(names):] + names[:r % len(names)]:
+                    if cuda:
+                        torch.cuda.reset_peak_memory_stats()
+                        before = torch.cuda.memory_allocated()
                     ms = _timed_test_step(models[name], batch, sync)
                     if r >= warmup:
                         stats[name]["times_ms"].append(ms)
+                        if cuda:
+                            stats[name]["extra_mem"].append(torch.cuda.max_memory_allocated()
+                                                            - before)
     finally:
         torch.set_num_threads(old_threads)
-    ref = next(iter(stats.values()))["times_ms"]
-    for s in stats.values():
-        s["time_ms"] = statistics.median(s["times_ms"])
-        s["time_ratio"] = s["time_ms"] / statistics.median(ref)
-        s["ratios"] = [t / t0 for t, t0 in zip(s["times_ms"], ref, strict=True)]
-        s["ratio_median"], s["ratio_low"], s["ratio_high"] = median_interval(s["ratios"])
+    ref = stats[names[0]]["times_ms"]
+    for name, s in stats.items():
+        extra = s.pop("extra_mem")
+        s.update(image_hw=list(image_hw), time_ms=statistics.median(s["times_ms"]),
+                 ratios=[t / t0 for t, t0 in zip(s["times_ms"], ref, strict=True)],
+                 peak_mem_mb=(_model_bytes(models[name]) + max(extra)) / 2**20 if cuda else None,
+                 repeats=repeats, warmup=warmup, threads=threads, device=device,
+                 omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
+        s["time_ratio"], s["time_ratio_low"], s["time_ratio_high"] = median_interval(s["ratios"])
     return stats
+
+
+def detector_cost(cfg: Any, image_hw: tuple[int, int], *, repeats: int = 5, warmup: int = 1,
+                  threads: int = 2, options: dict | None = None, seed: int = 0,
+                  device: str | None = None) -> dict[str, Any]:
+    """Parameters, FLOPs and inference time of one detector: :func:`interleaved_costs` of
+    ``cfg`` alone, without the ratios."""
+    cost = interleaved_costs({"model": cfg}, image_hw, repeats=repeats, warmup=warmup,
+                             threads=threads, options=options, seed=seed, device=device)["model"]
+    for key in ("ratios", "time_ratio", "time_ratio_low", "time_ratio_high"):
+        del cost[key]
+    return cost
 
 
 def cost_table(pairs: Sequence[tuple[str, Any, Any]], image_hw: tuple[int, int], *,
                repeats: int = 5, warmup: int = 1, threads: int = 2, options: dict | None = None,
                raw: list | None = None, device: str | None = None):
     """One row per ``(name, baseline_cfg, srtod_cfg)``: params (M), GFLOPs and time (ms) of the
-    baseline and of SR-TOD and the ratios SR-TOD / baseline (pandas DataFrame).
+    baseline and of SR-TOD, timed interleaved (:func:`interleaved_costs`), and the ratios SR-TOD /
+    baseline (pandas DataFrame); ``time_ratio`` is the median of the paired per-run ratios, with
+    its 95% interval ``time_ratio_low`` / ``time_ratio_high`` (NaN for fewer than 6 repeats).
 
     GFLOPs of both use the same ``flops_scope``: '_forward' if both could be counted, otherwise
     'extract_feat' (backbone+neck+srtod). ``raw``, if given, receives the two
-    :func:`detector_cost` dicts of every pair. ``device`` as in :func:`detector_cost`.
+    :func:`interleaved_costs` dicts of every pair.
     """
     import pandas as pd
 
     rows = []
     for name, base_cfg, srtod_cfg in pairs:
-        kw = dict(repeats=repeats, warmup=warmup, threads=threads, options=options,
-                  device=device)
-        base = detector_cost(base_cfg, image_hw, **kw)
-        sr = detector_cost(srtod_cfg, image_hw, **kw)
+        stats = interleaved_costs({"baseline": base_cfg, "srtod": srtod_cfg}, image_hw,
+                                  repeats=repeats, warmup=warmup, threads=threads,
+                                  options=options, device=device)
+        base, sr = stats["baseline"], stats["srtod"]
         if raw is not None:
-            raw.append(dict(name=name, baseline=base, srtod=sr))
+            raw.append(dict(name=name, **stats))
         full = base["flops_scope"] == sr["flops_scope"] == "_forward"
         key = "gflops" if full else "gflops_feat"
         rows.append(dict(
@@ -333,7 +323,8 @@ def cost_table(pairs: Sequence[tuple[str, Any, Any]], image_hw: tuple[int, int],
             srtod_block_params_M=sr["params_srtod"] / 1e6,
             gflops_base=base[key], gflops_srtod=sr[key], gflops_ratio=sr[key] / base[key],
             time_ms_base=base["time_ms"], time_ms_srtod=sr["time_ms"],
-            time_ratio=sr["time_ms"] / base["time_ms"]))
+            time_ratio=sr["time_ratio"], time_ratio_low=sr["time_ratio_low"],
+            time_ratio_high=sr["time_ratio_high"]))
     return pd.DataFrame(rows)
 
 

@@ -18,12 +18,20 @@ import numpy as np
 
 from .bootstrap import ImageMatches
 
-#: metric name -> (area range key, IoU threshold or None for 0.50:0.95) of an AP, or
-#: (area range key, "recall") of a per-bucket AR (0.50:0.95, at the protocol's AP detection limit)
-METRICS = {"AP": ("all", None), "AP50": ("all", 0.5), "AP75": ("all", 0.75),
-           "APvt": ("vt", None), "APt": ("t", None), "APs": ("s", None), "APm": ("m", None),
-           "ARvt": ("vt", "recall"), "ARt": ("t", "recall"), "ARs": ("s", "recall"),
-           "ARm": ("m", "recall")}
+
+def _ap(area: str, iou: float | None = None):
+    return lambda m, w: m.ap(w, area=area, iou=iou)
+
+
+def _ar(area: str):
+    return lambda m, w: m.ar(w, area=area)
+
+
+#: metric name -> its value for (ImageMatches, image weights): an AP of an area range (at one IoU
+#: threshold, or averaged over 0.50:0.95), or an AR (0.50:0.95, at the protocol's AP detection limit)
+METRICS = {"AP": _ap("all"), "AP50": _ap("all", 0.5), "AP75": _ap("all", 0.75),
+           "APvt": _ap("vt"), "APt": _ap("t"), "APs": _ap("s"), "APm": _ap("m"),
+           "ARvt": _ar("vt"), "ARt": _ar("t"), "ARs": _ar("s"), "ARm": _ar("m")}
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
@@ -65,10 +73,7 @@ def metric_of(matches: ImageMatches, metric: str, weights: np.ndarray | None = N
     """One summary metric (``AP``, ``AP50``, ``APvt``, ...) of ``matches`` under image weights."""
     if metric not in METRICS:
         raise KeyError(f"no bootstrap for metric {metric!r}; choose one of {sorted(METRICS)}")
-    area, iou = METRICS[metric]
-    if iou == "recall":
-        return matches.ar(weights, area=area)
-    return matches.ap(weights, area=area, iou=iou)
+    return METRICS[metric](matches, weights)
 
 
 def bootstrap_differences(baseline: Sequence[ImageMatches], method: Sequence[ImageMatches],
