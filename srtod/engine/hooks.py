@@ -27,7 +27,8 @@ class ProgressBarHook(Hook):
             return
         postfix = {}
         if outputs and "loss" in outputs:
-            postfix["loss"] = f"{float(outputs['loss']):.3f}"
+            loss = outputs["loss"]
+            postfix["loss"] = f"{float(loss.detach() if hasattr(loss, 'detach') else loss):.3f}"
         postfix["epoch"] = runner.epoch + 1
         self._bar.set_postfix(postfix, refresh=False)
         self._bar.update(1)
