@@ -172,7 +172,7 @@ def fake_batch(image_hw: tuple[int, int], seed: int = 0) -> dict:
 def _build_and_count(cfg: Any, batch: dict, *, options: dict | None, seed: int,
                      device: str) -> tuple[nn.Module, dict[str, Any]]:
     """The detector of ``cfg`` with random weights (seeded: nothing downloaded), and its
-    parameters and FLOPs on ``batch`` (see :func:`detector_cost`)."""
+    parameters and FLOPs on ``batch`` (the keys :func:`interleaved_costs` describes)."""
     from ..config import load_config, random_init
     from ..inference import build_model
 
@@ -244,14 +244,14 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     cuda = device.startswith("cuda")
     sync = _sync_for(device)
     batch = fake_batch(image_hw, seed)
-    models, stats = {}, {}
+    models, stats, extra_mem = {}, {}, {}
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         for name, cfg in cfgs.items():
             models[name], stats[name] = _build_and_count(cfg, batch, options=options, seed=seed,
                                                          device=device)
-            stats[name].update(times_ms=[], extra_mem=[])
+            stats[name]["times_ms"], extra_mem[name] = [], []
         names = list(models)
         with torch.no_grad():
             for r in range(warmup + repeats):
@@ -263,16 +263,15 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
                     if r >= warmup:
                         stats[name]["times_ms"].append(ms)
                         if cuda:
-                            stats[name]["extra_mem"].append(torch.cuda.max_memory_allocated()
-                                                            - before)
+                            extra_mem[name].append(torch.cuda.max_memory_allocated() - before)
     finally:
         torch.set_num_threads(old_threads)
     ref = stats[names[0]]["times_ms"]
     for name, s in stats.items():
-        extra = s.pop("extra_mem")
         s.update(image_hw=list(image_hw), time_ms=statistics.median(s["times_ms"]),
                  ratios=[t / t0 for t, t0 in zip(s["times_ms"], ref, strict=True)],
-                 peak_mem_mb=(_model_bytes(models[name]) + max(extra)) / 2**20 if cuda else None,
+                 peak_mem_mb=((_model_bytes(models[name]) + max(extra_mem[name])) / 2**20
+                              if cuda else None),
                  repeats=repeats, warmup=warmup, threads=threads, device=device,
                  omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
         s["time_ratio"], s["time_ratio_low"], s["time_ratio_high"] = median_interval(s["ratios"])

@@ -1,0 +1,41 @@
+"""Validation AP against iterations of the default's Faster R-CNN runs and their longer twins.
+
+    python benchmarks/plot_convergence_curves.py results docs/results/convergence/val_ap_curves_27_40.png
+
+Reads ``<results>/train/faster_rcnn*/val_curve.csv`` (the train stage's) and colours the runs by
+method and schedule (``*_long``: the ``full`` profile's 1.5x-longer runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from srtod.pipeline.params import load_params
+from srtod.viz.plots import plot_val_curves
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args()
+    full = load_params(profile="full")
+    epochs = full["active"]["train"]["max_epochs"]
+    labels = {"faster_rcnn": f"baseline {epochs} ep", "faster_rcnn_srtod": f"SR-TOD {epochs} ep",
+              "faster_rcnn_long": f"baseline {round(1.5 * epochs)} ep",
+              "faster_rcnn_srtod_long": f"SR-TOD {round(1.5 * epochs)} ep"}
+    curves, groups = {}, {}
+    for csv in sorted((args.results / "train").glob("faster_rcnn*/val_curve.csv")):
+        run = csv.parent.name
+        experiment = run.rsplit("_s", 1)[0] if run.rsplit("_s", 1)[-1].isdigit() else run
+        if experiment in labels:
+            curves[run], groups[run] = pd.read_csv(csv), labels[experiment]
+    plot_val_curves(curves, groups).savefig(args.out, dpi=90)
+    print(f"{args.out}: {len(curves)} runs")
+
+
+if __name__ == "__main__":
+    main()
