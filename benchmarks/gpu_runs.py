@@ -15,7 +15,7 @@ the budget the lowest-priority group still training is stopped (its checkpoints 
 resumes it), which frees the GPU for the rest. At the budget every run still training is stopped.
 The finished runs are then evaluated on the test split (``pipeline evaluate``). The JSON written to
 ``--out`` records the device, and per run its state, epochs, train seconds and the epochs per second
-it reached.
+it reached (measured since its first epoch, or since the last stop of a group).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({k: "1" for k in THREAD_VARS})  # inherited by the spawned runs
     start = time.perf_counter()
     deadline = start + args.budget
-    procs, started, first, state = {}, {}, {}, {}
+    procs, started, first, state, rate = {}, {}, {}, {}, {}
     for name in names:
         p = ctx.Process(target=_job, name=name, args=(
             train_experiment, params, name, str(WORK_DIRS / "logs" / f"{name}.log"), 1,
@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if done and n not in first:
                 first[n] = (now, done)
+            elif n in first and done > first[n][1]:
+                rate[n] = (done - first[n][1]) / (now - first[n][0])
             ends[n] = projected_end(started[n], first.get(n), now, done, total[n])
         if now >= deadline:
             stop(names, "budget spent")
@@ -135,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = run_dir("train", n) / "summary.json"
         s = json.loads(summary.read_text()) if n in finished and summary.is_file() else {}
         runs[n] = dict(state=state[n], epochs=epochs_done(work_dir(n)), max_epochs=total[n],
-                       train_seconds=s.get("train_seconds"), iterations=s.get("iterations"))
+                       train_seconds=s.get("train_seconds"), iterations=s.get("iterations"),
+                       epochs_per_second=round(rate[n], 4) if n in rate else None)
         if s.get("train_seconds"):
             runs[n]["iterations_per_second"] = round(s["iterations"] / s["train_seconds"], 2)
     record = dict(device=_device(), python=platform.python_version(), torch=torch.__version__,

@@ -78,3 +78,26 @@ def test_options_may_follow_or_precede_run_names():
                  ["pipeline", "train", "a", "b", "--profile", "full"]):
         _, args = parse(argv)
         assert (args.stage, args.runs, args.profile) == ("train", ["a", "b"], "full")
+
+
+@pytest.mark.parametrize("device, visible", [("cpu", ""), ("cuda:3", "3"), (None, "untouched")])
+def test_pipeline_train_trains_on_the_device_asked_for(monkeypatch, device, visible):
+    """`pipeline train --device cpu` hides the GPUs from the trainings (mmengine would take one),
+    `--device cuda:N` shows them GPU N alone; without --device nothing changes."""
+    import srtod.commands.pipeline as command
+    import srtod.inference
+    import srtod.pipeline.train
+    from srtod.cli import parse
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "untouched")
+    monkeypatch.setattr(srtod.inference, "resolve_device", lambda d: d or "cpu")
+    seen = {}
+
+    def fake_train(params, runs, workers=None):
+        seen.update(runs=runs, visible=__import__("os").environ["CUDA_VISIBLE_DEVICES"])
+        return {}
+
+    monkeypatch.setattr(srtod.pipeline.train, "train_experiments", fake_train)
+    _, args = parse(["pipeline", "train", "faster_rcnn"] + (["--device", device] if device else []))
+    assert command.run(args) == 0
+    assert seen == {"runs": ["faster_rcnn"], "visible": visible}

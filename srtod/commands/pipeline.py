@@ -3,7 +3,8 @@
 ``prepare``, ``train``, ``evaluate``, ``tables``, ``figures`` and ``detect`` are the stages of ``dvc.yaml`` for
 the profile of ``params.yaml`` (or ``--profile``); ``publish`` copies the last results to
 ``docs/results/<profile>/``. ``train`` and ``evaluate`` take run names (default: every run of the
-profile, seeds included) and run ``--workers`` one-thread jobs side by side. ``detect`` runs the
+profile, seeds included) and run ``--workers`` one-thread jobs side by side; ``--device cpu`` trains
+on the CPU on a machine with a GPU too (mmengine takes the GPU otherwise). ``detect`` runs the
 profile's SR-TOD checkpoint (or ``--config``/``--checkpoint``) on large frames (or ``--source``),
 whole frame against sliced.
 """
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import logging
+    import os
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.stage == "publish":
@@ -45,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from ..pipeline.params import load_params
 
+    if args.device == "cpu":  # before anything initialises CUDA; the spawned runs inherit it
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    elif args.stage == "train" and str(args.device).startswith("cuda:"):
+        os.environ["CUDA_VISIBLE_DEVICES"] = args.device.split(":", 1)[1]  # mmengine trains on 0
     device = device_of(args)
     if device is None:
         return 2
