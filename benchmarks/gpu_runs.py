@@ -8,10 +8,11 @@ For a lent GPU machine with a hard time limit (``source scripts/gpu_env.sh`` fir
 
 Every run trains in its own process (one CPU thread; all of them on the one GPU), exactly as
 ``python -m srtod pipeline train <run>`` would (same config, data, seed, work dir, resumable
-checkpoints). ``--group`` s are in priority order. The small slim models leave the GPU idle between
-kernel launches, so many runs share it well, until they don't: every ``--poll`` seconds each run's
-epochs per second so far projects its end, and while an unfinished run is projected to end after
-the budget the lowest-priority group still training is stopped (its checkpoints stay; the next call
+checkpoints). ``--group`` s are in priority order. Runs side by side share the GPU, each slower the
+more there are (measured on an H200: ten slim 128 px runs took over 75 s for their first 120 steps,
+three ran 6.3 steps/s each; ``docs/results/gpu_check/``). Every ``--poll`` seconds each run's epochs
+per second so far projects its end, and while an unfinished run is projected to end after the
+budget the lowest-priority group still training is stopped (its checkpoints stay; the next call
 resumes it), which frees the GPU for the rest. At the budget every run still training is stopped.
 The finished runs are then evaluated on the test split (``pipeline evaluate``). The JSON written to
 ``--out`` records the device, and per run its state, epochs, train seconds and the epochs per second
@@ -73,13 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({k: "1" for k in THREAD_VARS})  # inherited by the spawned runs
     start = time.perf_counter()
     deadline = start + args.budget
-    procs, started, first, state, rate = {}, {}, {}, {}, {}
+    procs, launched, started, first, state, rate = {}, {}, {}, {}, {}, {}
     for name in names:
         p = ctx.Process(target=_job, name=name, args=(
             train_experiment, params, name, str(WORK_DIRS / "logs" / f"{name}.log"), 1,
             {"progress_bar": False}))
         p.start()
-        procs[name], started[name], state[name] = p, time.perf_counter(), "training"
+        procs[name], state[name] = p, "training"
+        launched[name] = started[name] = time.perf_counter()
     log.info("%d runs started on %s: %s", len(names), _device(), ", ".join(names))
 
     def stop(group: list[str], why: str) -> None:
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 ok = procs[n].exitcode == 0 and done >= total[n]
                 state[n] = "finished" if ok else f"failed (exit {procs[n].exitcode}, log " \
                     f"{WORK_DIRS / 'logs' / (n + '.log')})"
-                log.info("%s: %s in %.0f s", n, state[n], now - started[n])
+                log.info("%s: %s in %.0f s", n, state[n], now - launched[n])
                 continue
             if done and n not in first:
                 first[n] = (now, done)
