@@ -9,8 +9,8 @@ For a lent GPU machine with a hard time limit (``source scripts/gpu_env.sh`` fir
 Every run trains in its own process (one CPU thread; all of them on the one GPU), exactly as
 ``python -m srtod pipeline train <run>`` would (same config, data, seed, work dir, resumable
 checkpoints). ``--group`` s are in priority order. Runs side by side share the GPU, each slower the
-more there are (measured on an H200: ten slim 128 px runs took over 75 s for their first 120 steps,
-three ran 6.3 steps/s each; ``docs/results/gpu_check/``). Every ``--poll`` seconds each run's epochs
+more there are (measured on an H200: ten slim 128 px runs took over 60 s, start included, for their
+first 120 steps; three ran 6.3 steps/s each; ``docs/results/gpu_check/``). Every ``--poll`` seconds each run's epochs
 per second so far projects its end, and while an unfinished run is projected to end after the
 budget the lowest-priority group still training is stopped (its checkpoints stay; the next call
 resumes it), which frees the GPU for the rest. At the budget every run still training is stopped.
