@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from srtod.pipeline.params import load_params
+from srtod.pipeline.params import SEED_SUFFIX, load_params
 from srtod.viz.plots import plot_val_curves
 
 
@@ -30,7 +30,8 @@ def main() -> None:
     curves, groups = {}, {}
     for csv in sorted((args.results / "train").glob("faster_rcnn*/val_curve.csv")):
         run = csv.parent.name
-        experiment = run.rsplit("_s", 1)[0] if run.rsplit("_s", 1)[-1].isdigit() else run
+        seeded = SEED_SUFFIX.match(run)
+        experiment = seeded["base"] if seeded else run
         if experiment in labels:
             curves[run], groups[run] = pd.read_csv(csv), labels[experiment]
     plot_val_curves(curves, groups).savefig(args.out, dpi=90)

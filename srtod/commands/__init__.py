@@ -13,8 +13,16 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def device_of(args: argparse.Namespace) -> str | None:
-    """The resolved ``--device``, or None after printing why it cannot be used (exit code 2)."""
+    """The resolved ``--device``, or None after printing why it cannot be used (exit code 2).
+
+    ``cpu`` also hides the GPUs from this process and those it spawns (mmengine's runner would
+    take one otherwise); call it before anything initialises CUDA."""
+    import os
+
     from ..inference import resolve_device
+
+    if args.device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
 
     try:
         return resolve_device(args.device)

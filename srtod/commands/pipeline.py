@@ -47,11 +47,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from ..pipeline.params import load_params
 
-    if args.device == "cpu":  # before anything initialises CUDA; the spawned runs inherit it
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    elif args.stage == "train" and str(args.device).startswith("cuda:"):
+    if args.stage == "train" and str(args.device).startswith("cuda:"):
         os.environ["CUDA_VISIBLE_DEVICES"] = args.device.split(":", 1)[1]  # mmengine trains on 0
-    device = device_of(args)
+    device = device_of(args)  # --device cpu hides the GPUs (the spawned runs inherit it)
     if device is None:
         return 2
 

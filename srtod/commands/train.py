@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import device_of
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mmengine.config import DictAction
@@ -35,23 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-    import sys
     from pathlib import Path
 
-    if args.device == "cpu":  # before anything initialises CUDA
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    if device_of(args) is None:  # first: --device cpu hides the GPUs before CUDA starts
+        return 2
     from ..config import load_config
     from ..engine.train import enable_amp, prepare_work_dir, train
-    from ..inference import resolve_device
     from ..paths import WORK_DIRS
     from .errors import guarded
 
-    try:
-        resolve_device(args.device)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     cfg = None
 
     def configure() -> int:
