@@ -2,14 +2,16 @@
 interrupted runs resume, a changed config starts over, and predictions have the COCO structure."""
 
 import json
+import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from srtod.config import load_config
 from srtod.engine.train import train
 from srtod.inference import predict_split
-from srtod.pipeline.train import final_threshold, read_curves, read_val_curve
+from srtod.pipeline.train import final_threshold, read_curves, read_val_curve, step_seconds
 
 pytestmark = pytest.mark.slow
 FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
@@ -62,15 +64,27 @@ def test_same_seed_same_run(tiny_data, tmp_path):
     np.testing.assert_array_equal(a["loss_rec"].to_numpy(), b["loss_rec"].to_numpy())
 
 
+def test_step_seconds_weights_each_logged_time_by_its_steps():
+    # logged every 10 steps, then a resumed sitting that logged step 25 (window of 5 steps)
+    curves = pd.DataFrame({"iter": [10, 20, 25], "time": [0.5, 0.3, 0.2], "loss": [1, 1, 1]})
+    assert step_seconds(curves) == 10 * 0.5 + 10 * 0.3 + 5 * 0.2
+    assert step_seconds(curves.drop(columns="time")) is None  # logs without timing
+
+
 def test_interrupted_run_resumes_and_changed_config_restarts(tiny_data, tmp_path):
     work = tmp_path / "run"
+    start = time.perf_counter()
     first = train(_cfg(SRTOD, tiny_data, 2), work, progress=False)
     assert first.checkpoint.name == "epoch_2.pth" and first.resumed_from is None
     # simulate an interruption after epoch 1
     first.checkpoint.unlink()
     (work / "last_checkpoint").write_text(str(work / "epoch_1.pth"))
     again = train(_cfg(SRTOD, tiny_data, 2), work, progress=False)
+    wall = time.perf_counter() - start
     assert again.resumed_from == work / "epoch_1.pth" and again.checkpoint.name == "epoch_2.pth"
+    curves = read_curves(work)  # both sittings: steps 1-2 from the first, 3-4 from the second
+    assert curves["iter"].tolist() == [1, 2, 3, 4] and curves["time"].gt(0).all()
+    assert 0 < step_seconds(curves) < wall
     changed = train(_cfg(SRTOD, tiny_data, 2, **{"optim_wrapper.optimizer.lr": 0.001}), work,
                     progress=False)
     assert changed.resumed_from is None

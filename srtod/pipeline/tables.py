@@ -420,7 +420,9 @@ def runs_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
         metrics = record.get("metrics") or {}
         rows.append({"run": run, "seed": summary.get("seed"),
                      "epochs": summary.get("max_epochs"), "iterations": summary.get("iterations"),
-                     "train s": summary.get("train_seconds"), "threads": summary.get("threads"),
+                     "train s": summary.get("train_seconds"),
+                     "step s (all sittings)": summary.get("step_seconds"),
+                     "threads": summary.get("threads"),
                      "AP": metrics.get("AP"), "APvt": metrics.get("APvt"),
                      "s/image (test)": record.get("seconds_per_image"),
                      **_rec_share(run_dir("train", run, results) / "curves.csv")})

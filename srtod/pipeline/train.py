@@ -33,9 +33,19 @@ def read_curves(work_dir: Path) -> pd.DataFrame:
     if "loss" not in df or "iter" not in df:
         return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
     df = df[df["loss"].notna()]  # training rows (validation rows carry metrics, no loss)
-    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr", "srtod_t", "acc")
+    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr", "srtod_t", "acc", "time")
              or c.startswith("loss")]]
     return df.drop_duplicates("iter", keep="last").sort_values("iter").reset_index(drop=True)
+
+
+def step_seconds(curves: pd.DataFrame) -> float | None:
+    """Seconds the training steps of a run took over all its sittings: mmengine's logged ``time``
+    (seconds per step, averaged over its window) times the steps since the previous log row.
+    Start-up, validation and steps redone after an interruption are not counted."""
+    if "time" not in curves or not curves["time"].notna().any():
+        return None
+    steps = curves["iter"].diff().fillna(curves["iter"])
+    return round(float((curves["time"] * steps).sum()), 1)
 
 
 def read_val_curve(work_dir: Path) -> pd.DataFrame:
@@ -80,7 +90,8 @@ def final_threshold(checkpoint: Path) -> float | None:
 def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bool = True) -> dict:
     """Train experiment ``name`` (or record why it is skipped); returns its summary.
 
-    ``train_seconds`` is this call's time: a resumed run counts only what it trained now."""
+    ``train_seconds`` is this call's time: a resumed run counts only what it trained now;
+    ``step_seconds`` (:func:`step_seconds`) covers every sitting."""
     import torch
 
     from ..engine.train import train
@@ -110,7 +121,8 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
     read_val_curve(result.work_dir).to_csv(out / "val_curve.csv", index=False)
     summary.update(checkpoint=str(result.checkpoint.relative_to(WORK_DIRS.parent)),
                    resumed_from=str(result.resumed_from) if result.resumed_from else None,
-                   train_seconds=round(time.perf_counter() - start, 1), threads=threads,
+                   train_seconds=round(time.perf_counter() - start, 1),
+                   step_seconds=step_seconds(curves), threads=threads,
                    max_epochs=cfg.train_cfg.max_epochs,
                    iterations=int(curves["iter"].max()) if len(curves) else 0,
                    final_t=final_threshold(result.checkpoint))
