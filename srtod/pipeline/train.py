@@ -27,10 +27,8 @@ def read_curves(work_dir: Path) -> pd.DataFrame:
         for line in path.read_text().splitlines():
             if line.strip():
                 rows.append(json.loads(line))
-    if not rows:
-        return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
     df = pd.DataFrame(rows)
-    if "loss" not in df or "iter" not in df:
+    if "loss" not in df or "iter" not in df:  # no log yet, or no training row in it
         return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
     df = df[df["loss"].notna()]  # training rows (validation rows carry metrics, no loss)
     df = df[[c for c in df.columns if c in ("iter", "epoch", "lr", "srtod_t", "acc", "time")
