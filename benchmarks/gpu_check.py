@@ -1,12 +1,13 @@
 """GPU check of the paper path: train, predict and time the paper Faster R-CNN w/ SR-TOD on a GPU.
 
 On generated 1920 x 1080 frames (the DroneSwarms frame size), with random weights (no ImageNet
-download): trains ``--iters`` iterations in fp32 and ``--amp-iters`` with ``--amp`` through
-:func:`srtod.engine.train.train` (the ``python -m srtod train`` path), predicts the test split with the
-trained checkpoint and evaluates it (AI-TOD protocol; the AP of so short a run means nothing, the
-check is that the path works), and times inference of the same detector without and with SR-TOD
-(:func:`srtod.evaluation.cost.interleaved_costs`, CUDA-synchronised, median of ``--repeats``). Prints a table and
-writes it as JSON. ``scripts/gpu_check.sh`` sets up the environment and runs it:
+download: :func:`srtod.config.random_init`, DetectoRS' second backbone too): trains ``--iters``
+iterations in fp32 and ``--amp-iters`` with ``--amp`` through :func:`srtod.engine.train.train` (the
+``python -m srtod train`` path), predicts the test split with the trained checkpoint and evaluates
+it (AI-TOD protocol; the AP of so short a run means nothing, the check is that the path works), and
+times inference of the same detector without and with SR-TOD
+(:func:`srtod.evaluation.cost.interleaved_costs`, CUDA-synchronised, median of ``--repeats``).
+Prints a table and writes it as JSON. ``scripts/gpu_check.sh`` sets up the environment and runs it:
 
     python benchmarks/gpu_check.py --out results/gpu_check.json
 """
@@ -74,16 +75,15 @@ def register_timer() -> IterTimer:
 def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, workers: int,
               train_images: int, amp: bool) -> dict:
     """Train ``iters`` iterations (whole epochs of ``train_images``); it/s and peak memory."""
-    from srtod.config import load_config
+    from srtod.config import load_config, random_init
     from srtod.engine.train import enable_amp, train
 
     epochs = max(1, math.ceil(iters * batch / train_images))
-    cfg = load_config(config, data_root=data, options={
-        "model.backbone.init_cfg": None,
+    cfg = random_init(load_config(config, data_root=data, options={
         "train_dataloader.batch_size": batch, "train_dataloader.num_workers": workers,
         "train_dataloader.persistent_workers": workers > 0,
         "train_cfg.max_epochs": epochs, "train_cfg.val_interval": epochs + 1,
-        "default_hooks.checkpoint.interval": epochs})
+        "default_hooks.checkpoint.interval": epochs}))
     if amp:
         enable_amp(cfg)
     timer = register_timer()
@@ -109,11 +109,11 @@ def _input_hw(cfg) -> list[int]:
 
 
 def predict_run(config: str, data: Path, checkpoint: str, out: Path, device: str) -> dict:
-    from srtod.config import load_config
+    from srtod.config import load_config, random_init
     from srtod.evaluation import evaluate_coco
     from srtod.inference import predict_split
 
-    cfg = load_config(config, data_root=data, options={"model.backbone.init_cfg": None})
+    cfg = random_init(load_config(config, data_root=data))
     start = time.perf_counter()
     dets = predict_split(cfg, checkpoint, out, "test", device=device, progress=False)
     seconds = time.perf_counter() - start
