@@ -100,3 +100,29 @@ def test_ste_threshold_learns_and_paper_threshold_does_not(tiny_data, tmp_path):
     assert abs(final_threshold(ste.checkpoint) - init) > 1e-4
     t_logged = read_curves(ste.work_dir)["srtod_t"].to_numpy()
     assert np.ptp(t_logged) > 0  # visible in the training log
+
+
+def test_pipeline_train_of_a_finished_run_keeps_its_training_time():
+    """``python -m srtod pipeline train`` again on a finished run trains nothing: its summary keeps
+    the time the run took, not the seconds of the call that resumed at the last epoch."""
+    import shutil
+
+    from srtod.paths import run_dir, work_dir
+    from srtod.pipeline.params import load_params
+    from srtod.pipeline.prepare import prepare_data
+    from srtod.pipeline.train import train_experiment
+
+    params = load_params(profile="smoke")
+    prepare_data(params)
+    for folder in (work_dir("faster_rcnn"), run_dir("train", "faster_rcnn")):
+        shutil.rmtree(folder, ignore_errors=True)  # e.g. trained by the notebooks' run
+    first = train_experiment(params, "faster_rcnn", threads=1, progress_bar=False)
+    assert first["resumed_from"] is None and first["train_seconds"] > 0
+    again = train_experiment(params, "faster_rcnn", threads=1, progress_bar=False)
+    assert again["resumed_from"] is not None and again["checkpoint"] == first["checkpoint"]
+    assert again["train_seconds"] == first["train_seconds"]
+    assert again["iterations"] == first["iterations"] > 0
+    assert json.loads((run_dir("train", "faster_rcnn") / "summary.json").read_text()) == again
+    (run_dir("train", "faster_rcnn") / "summary.json").unlink()  # no earlier figure: unknown
+    assert train_experiment(params, "faster_rcnn", threads=1,
+                            progress_bar=False)["train_seconds"] is None

@@ -88,7 +88,8 @@ def final_threshold(checkpoint: Path) -> float | None:
 def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bool = True) -> dict:
     """Train experiment ``name`` (or record why it is skipped); returns its summary.
 
-    ``train_seconds`` is this call's time: a resumed run counts only what it trained now;
+    ``train_seconds`` is this call's time: a resumed run counts only what it trained now; a call
+    on a finished run trains nothing and keeps the earlier summary's figure (None without one).
     ``step_seconds`` (:func:`step_seconds`) covers every sitting."""
     import torch
 
@@ -96,6 +97,8 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
 
     exp = resolve_experiment(params, name)
     out = run_dir("train", name)
+    summary_file = out / "summary.json"
+    earlier = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
     if out.exists():
         shutil.rmtree(out)
     summary: dict[str, Any] = {"experiment": name, "detector": exp.detector, "config": exp.config,
@@ -113,18 +116,21 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
     cfg = experiment_config(params, exp)
     start = time.perf_counter()
     result = train(cfg, work_dir(name), progress=progress_bar)
+    seconds = round(time.perf_counter() - start, 1)
+    if result.resumed_from == result.checkpoint:  # finished before this call
+        seconds = earlier.get("train_seconds")
     curves = read_curves(result.work_dir)
     out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(out / "curves.csv", index=False)
     read_val_curve(result.work_dir).to_csv(out / "val_curve.csv", index=False)
     summary.update(checkpoint=str(result.checkpoint.relative_to(WORK_DIRS.parent)),
                    resumed_from=str(result.resumed_from) if result.resumed_from else None,
-                   train_seconds=round(time.perf_counter() - start, 1),
+                   train_seconds=seconds,
                    step_seconds=step_seconds(curves), threads=threads,
                    max_epochs=cfg.train_cfg.max_epochs,
                    iterations=int(curves["iter"].max()) if len(curves) else 0,
                    final_t=final_threshold(result.checkpoint))
-    dump_json(summary, out / "summary.json", indent=2)
+    dump_json(summary, summary_file, indent=2)
     return summary
 
 
