@@ -34,18 +34,22 @@ def sync() -> None:
 
 
 class IterTimer:
-    """Wall time after each training iteration (CUDA-synchronised) and the peak GPU memory.
+    """Wall time and loss after each training iteration (CUDA-synchronised), and the peak GPU
+    memory.
 
     mmengine's log processor resets CUDA's peak-memory counter at every log line, so the peak is
     read after every iteration, before the logger (the hook runs with priority VERY_HIGH)."""
 
     def __init__(self) -> None:
         self.stamps: list[float] = []
+        self.losses: list[float] = []
         self.peak_bytes = 0
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         sync()
         self.stamps.append(time.perf_counter())
+        if outputs and "loss" in outputs:
+            self.losses.append(float(outputs["loss"]))
         if torch.cuda.is_available():
             self.peak_bytes = max(self.peak_bytes, torch.cuda.max_memory_allocated())
 
@@ -56,7 +60,10 @@ class IterTimer:
 
 
 def register_timer() -> IterTimer:
-    """Register a hook type that hands its instance back (the Runner builds hooks from configs)."""
+    """Register a hook type that hands its instance back (the Runner builds hooks from configs).
+
+    It also sets weight standardisation from the random weights before training
+    (:func:`srtod.inference.init_weight_standardization`; without it DetectoRS' losses are NaN)."""
     from mmdet.registry import HOOKS
     from mmengine.hooks import Hook
 
@@ -64,6 +71,11 @@ def register_timer() -> IterTimer:
 
     class GpuCheckTimer(Hook):
         priority = "VERY_HIGH"
+
+        def before_train(self, runner) -> None:  # random weights: as a loaded checkpoint would
+            from srtod.inference import init_weight_standardization
+
+            init_weight_standardization(runner.model)
 
         def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
             timer.after_train_iter(runner, batch_idx, data_batch, outputs)
@@ -95,6 +107,9 @@ def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, w
     return dict(amp=amp, iterations=len(timer.stamps), batch_size=batch, epochs=epochs,
                 its=round(timer.its(), 2), images_per_s=round(timer.its() * batch, 1),
                 seconds=round(time.perf_counter() - start, 1),
+                loss_first=round(timer.losses[0], 4) if timer.losses else None,
+                loss_last=round(timer.losses[-1], 4) if timer.losses else None,
+                losses_finite=bool(timer.losses) and all(map(math.isfinite, timer.losses)),
                 peak_mem_gb=round(timer.peak_bytes / 2**30, 2) if timer.peak_bytes else None,
                 input_hw=_input_hw(cfg), checkpoint=str(result.checkpoint))
 
@@ -204,6 +219,7 @@ def main() -> None:
     rows = [
         (f"training fp32, it/s (batch {t['batch_size']})", t["its"]),
         ("training fp32, peak GPU memory (GB)", t["peak_mem_gb"]),
+        ("training fp32, loss first -> last iteration", f"{t['loss_first']} -> {t['loss_last']}"),
         *([("training AMP, it/s", a["its"]), ("training AMP, peak GPU memory (GB)",
                                                a["peak_mem_gb"])] if a else []),
         ("predict (test split, whole path), s/image", p["seconds_per_image"]),
@@ -217,6 +233,10 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"\nreport: {args.out}")
+    bad = [k for k in ("train", "train_amp") if k in report and not report[k]["losses_finite"]]
+    if bad:
+        raise SystemExit(f"error: the training loss is not finite ({', '.join(bad)}): the path "
+                         "ran but did not train")
 
 
 if __name__ == "__main__":

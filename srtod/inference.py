@@ -81,6 +81,22 @@ def check_state_dict(model: torch.nn.Module, state_dict: dict, checkpoint: str |
                              + "; ".join(parts) + ". Was it trained with another config?")
 
 
+def init_weight_standardization(model: torch.nn.Module) -> int:
+    """Set the scale and shift of every weight-standardised convolution (mmcv's ``ConvAWS2d``, in
+    DetectoRS) from its own weights, as mmcv does when it loads weights without them (an ImageNet
+    checkpoint); returns how many layers it set. Randomly initialised, they stay 1 and 0: every
+    standardised filter then has std 1 and the activations explode (DetectoRS R50 on a random 256
+    px image: 2.7e7 at P2 instead of about 1; NaN losses on a GPU)."""
+    from mmcv.cnn.bricks.conv_ws import ConvAWS2d
+
+    layers = [m for m in model.modules() if isinstance(m, ConvAWS2d)]
+    for layer in layers:  # mmcv's own load path computes them when they are missing
+        state = layer.state_dict()
+        layer.load_state_dict({k: v for k, v in state.items()
+                               if k not in ("weight_gamma", "weight_beta")}, strict=False)
+    return len(layers)
+
+
 def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str | None = None,
                 *, strict: bool = False):
     """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode, on
@@ -88,7 +104,8 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str |
 
     Without a checkpoint the model is initialised by its ``init_weights`` (its ``init_cfg``, e.g. a
     pretrained backbone): some mmdet modules (DINO's level embeddings) allocate parameters with
-    ``torch.empty`` and only ``init_weights`` gives them values.
+    ``torch.empty`` and only ``init_weights`` gives them values. Weight standardisation is then set
+    from the weights (:func:`init_weight_standardization`).
 
     ``strict``: a checkpoint that does not fit the model raises :class:`CheckpointMismatch`
     (mmengine only warns, and the model then runs with random weights where they are missing), one
@@ -111,6 +128,7 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str |
     model = MODELS.build(cfg.model)
     if checkpoint is None:
         model.init_weights()
+        init_weight_standardization(model)
     elif strict:
         from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 

@@ -187,3 +187,29 @@ def test_pipeline_selects_the_data_sets_config_without_patching_it(monkeypatch):
     params["active"]["data"]["name"] = "synthetic"  # no paper config for it: a clear error
     with pytest.raises(ValueError, match="matches no config.*'aitod', 'droneswarms', 'visdrone'"):
         resolve_experiment(params, "faster_rcnn")
+
+
+def test_random_weights_detectors_is_numerically_sane():
+    """Without a checkpoint, DetectoRS' weight standardisation (ConvAWS) is set from its random
+    weights, as loading ImageNet weights sets it: the pyramid stays of order 1. With mmdet's
+    random init alone (scale 1, shift 0) it reaches 1e7 and a GPU run's losses are NaN."""
+    from mmcv.cnn.bricks.conv_ws import ConvAWS2d
+
+    from srtod.inference import build_model
+
+    torch.manual_seed(0)
+    model = build_model(offline_config(
+        "detectors/detectors_cascade-rcnn_r50_fpn_20e_droneswarms.py"), device="cpu")
+    layers = [m for m in model.modules() if isinstance(m, ConvAWS2d)]
+    assert len(layers) == 106  # both backbone passes
+    for layer in layers[:3] + layers[-3:]:  # each filter's std and mean, computed here
+        w = layer.weight.detach().flatten(1)
+        torch.testing.assert_close(layer.weight_gamma.flatten(), (w.var(1) + 1e-5).sqrt())
+        torch.testing.assert_close(layer.weight_beta.flatten(), w.mean(1))
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        assert max(f.abs().max().item() for f in model.extract_feat(x)) < 100
+        for layer in layers:
+            layer.weight_gamma.fill_(1.0)
+            layer.weight_beta.zero_()
+        assert max(f.abs().max().item() for f in model.extract_feat(x)) > 1e4
