@@ -38,7 +38,8 @@ trap 'rm -rf "$BUILD"' EXIT
 PIP=("$PYTHON" -m pip --disable-pip-version-check)
 # mmcv's setup.py imports pkg_resources and fails with setuptools >= 70 (and needs `wheel`): an old
 # setuptools for the build alone, outside the environment. The build imports torch, so no isolation.
-"${PIP[@]}" install -q --no-deps --target "$BUILD/tools" "setuptools<70" wheel
+# wheel is pinned: 0.46+ needs `packaging` beside it and defers bdist_wheel to setuptools >= 70.1.
+"${PIP[@]}" install -q --no-deps --target "$BUILD/tools" "setuptools<70" "wheel==0.45.1"
 PYTHONPATH="$BUILD/tools${PYTHONPATH:+:$PYTHONPATH}" "${PIP[@]}" download -q --no-deps \
   --no-binary :all: --no-build-isolation -d "$BUILD" "mmcv==$MMCV_VERSION"
 tar -xzf "$BUILD/mmcv-$MMCV_VERSION.tar.gz" -C "$BUILD"
