@@ -170,6 +170,15 @@ def test_convergence_table_over_seeds(tmp_path):
     assert table.columns[-1] == "converged (AP gain < 1)"
     md = to_markdown(table, "c")
     assert f"| faster_rcnn | mean of 3 | {epochs} | {round(1.5 * epochs)} | 31.0 | 30.5 | -0.5 |" in md
+    # the normal-schedule metrics from a published all_metrics.json instead: runs it lacks drop out
+    for short in tmp_path.glob("eval/faster_rcnn/metrics.json"):
+        short.unlink()  # not read when a reference is given
+    published = {"faster_rcnn": {"AP": 28.0, "APvt": 20.0}, "faster_rcnn_s1": {"AP": 33.0, "APvt": 21.0}}
+    table = convergence_table(full, tmp_path, reference=published)
+    assert list(table["seed"]) == [0, 1, "mean of 2"]
+    assert list(table["AP gain"]) == pytest.approx([1.0, -1.5, -0.25])
+    assert list(table["APvt"])[:2] == [20.0, 21.0]
+    assert list(table["converged (AP gain < 1)"])[:2] == ["no", "yes"]
 
 
 @pytest.mark.slow

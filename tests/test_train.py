@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from srtod.config import load_config
 from srtod.engine.train import train
@@ -71,21 +72,34 @@ def test_step_seconds_weights_each_logged_time_by_its_steps():
     assert step_seconds(curves.drop(columns="time")) is None  # logs without timing
 
 
+def _weights(checkpoint):
+    return torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+
+
 def test_interrupted_run_resumes_and_changed_config_restarts(tiny_data, tmp_path):
     work = tmp_path / "run"
     start = time.perf_counter()
-    first = train(_cfg(SRTOD, tiny_data, 2), work, progress=False)
+    # validation after epoch 1 draws from the generators too (the val loader's seed)
+    cfg = _cfg(SRTOD, tiny_data, 2, **{"train_cfg.val_interval": 1})
+    first = train(cfg, work, progress=False)
     assert first.checkpoint.name == "epoch_2.pth" and first.resumed_from is None
+    uninterrupted = _weights(first.checkpoint)
     # simulate an interruption after epoch 1
     first.checkpoint.unlink()
     (work / "last_checkpoint").write_text(str(work / "epoch_1.pth"))
-    again = train(_cfg(SRTOD, tiny_data, 2), work, progress=False)
+    again = train(cfg, work, progress=False)  # the same config object: train() left it as it was
     wall = time.perf_counter() - start
     assert again.resumed_from == work / "epoch_1.pth" and again.checkpoint.name == "epoch_2.pth"
+    # the random streams continue where they stood: the resumed run is the uninterrupted one
+    resumed = _weights(again.checkpoint)
+    assert resumed.keys() == uninterrupted.keys()
+    differ = [k for k in resumed if not torch.equal(resumed[k], uninterrupted[k])]
+    assert not differ, f"{len(differ)} of {len(resumed)} tensors differ after the resume"
     curves = read_curves(work)  # both sittings: steps 1-2 from the first, 3-4 from the second
     assert curves["iter"].tolist() == [1, 2, 3, 4] and curves["time"].gt(0).all()
     assert 0 < step_seconds(curves) < wall
-    changed = train(_cfg(SRTOD, tiny_data, 2, **{"optim_wrapper.optimizer.lr": 0.001}), work,
+    changed = train(_cfg(SRTOD, tiny_data, 2, **{"optim_wrapper.optimizer.lr": 0.001,
+                                                  "train_cfg.val_interval": 1}), work,
                     progress=False)
     assert changed.resumed_from is None
 

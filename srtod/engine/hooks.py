@@ -1,7 +1,12 @@
-"""Training hooks: a tqdm progress bar over the whole schedule; channels-last convolutions on the CPU."""
+"""Training hooks: a tqdm progress bar over the whole schedule; channels-last convolutions on the
+CPU; the random generators' state carried over a resume."""
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
+import numpy as np
 import torch
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
@@ -89,3 +94,61 @@ class ChannelsLastHook(Hook):
 
     def before_train(self, runner) -> None:
         to_channels_last(runner.model)
+
+
+def random_state() -> dict:
+    """The global generators' state: Python's, NumPy's, torch's CPU and (if used) CUDA ones."""
+    state = {"python": random.getstate(), "numpy": np.random.get_state(),
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_random_state(state: dict) -> None:
+    """Restore what :func:`random_state` returned."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available() \
+            and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@HOOKS.register_module()
+class RandomStateHook(Hook):
+    """A resumed run continues the random streams where the interrupted one stood, so it ends
+    bitwise equal to the uninterrupted run (augmentations, sampled proposals).
+
+    mmengine's resume restores the model, optimiser, schedulers and counters, but re-seeds the
+    generators. Each epoch starts by saving their state (``random_state_rank<r>.pth`` in the work
+    dir, after the previous epoch's checkpoint and validation); a resume at that iteration
+    restores it. A resume from another point (a checkpoint without its epoch's state) warns."""
+
+    priority = "VERY_HIGH"
+
+    @staticmethod
+    def _path(runner) -> Path:
+        from mmengine.dist import get_rank
+
+        return Path(runner.work_dir) / f"random_state_rank{get_rank()}.pth"
+
+    def before_train(self, runner) -> None:
+        path = self._path(runner)
+        if runner.iter == 0 or not path.is_file():
+            return
+        saved = torch.load(path, weights_only=False)
+        if saved["iter"] != runner.iter:
+            runner.logger.warning(
+                f"{path} holds the random state of iteration {saved['iter']}, not of {runner.iter} "
+                "where this run resumes: the generators stay re-seeded, so this run will not be "
+                "bitwise the uninterrupted one")
+            return
+        set_random_state(saved["state"])
+        runner.logger.info(f"restored the random generators' state of iteration {runner.iter}")
+
+    def before_train_epoch(self, runner) -> None:
+        path = self._path(runner)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"iter": runner.iter, "epoch": runner.epoch, "state": random_state()}, tmp)
+        tmp.replace(path)

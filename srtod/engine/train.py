@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import shutil
@@ -115,7 +116,7 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
     if not resume and work_dir.exists():
         shutil.rmtree(work_dir)
     resume_from = prepare_work_dir(cfg, work_dir)
-    cfg = cfg.copy()
+    cfg = copy.deepcopy(cfg)  # the caller's config stays as it was: called again, it resumes
     set_distributed(cfg)
     cfg.work_dir = str(work_dir)
     cfg.resume = resume_from is not None
@@ -124,10 +125,11 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
     if "srtod.engine" not in imports["imports"]:
         imports["imports"] = [*imports["imports"], "srtod.engine"]
     # how this machine runs the config, not what it trains (outside the fingerprint, as the
-    # distributed settings): channels-last convolutions on the CPU, a progress bar
-    ours = ("ProgressBarHook", "ChannelsLastHook")
+    # distributed settings): channels-last convolutions on the CPU, the random state kept for a
+    # resume, a progress bar
+    ours = ("ProgressBarHook", "ChannelsLastHook", "RandomStateHook")
     hooks = [h for h in cfg.get("custom_hooks", []) if h.get("type") not in ours]
-    cfg.custom_hooks = [*hooks, dict(type="ChannelsLastHook"),
+    cfg.custom_hooks = [*hooks, dict(type="ChannelsLastHook"), dict(type="RandomStateHook"),
                         *([dict(type="ProgressBarHook")] if progress else [])]
     # mmengine keeps one Visualizer per name per process: a unique name sends this run's scalars
     # to this work_dir even when several runs share a process (tests, notebooks).

@@ -339,13 +339,15 @@ def recon_heads_table(params: dict, compare: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
+def convergence_table(params: dict, results: Path = RESULTS,
+                      reference: dict[str, dict] | None = None) -> pd.DataFrame:
     """Runs trained ``epochs_scale`` times longer against the same run on the normal schedule
     (same seed): test AP and APvt of both and the gain; converged when AP gains < 1 point.
 
     With several seeds, a last row per experiment gives the mean gain and its seed-level 95%
     t-interval (``AP gain low``/``high``); the verdict is then the mean's, and says whether the
-    whole interval lies below 1."""
+    whole interval lies below 1. ``reference`` (``{run: metrics}``, e.g. a published
+    ``all_metrics.json``) gives the normal-schedule runs' metrics instead of ``results``."""
     from ..evaluation.paired import t_interval
 
     rows = []
@@ -360,7 +362,11 @@ def convergence_table(params: dict, results: Path = RESULTS) -> pd.DataFrame:
         pairs = []
         for seed, run in runs.items():
             short_run = groups[base].get(seed)
-            short = load_record(short_run, results, params["profile"]) if short_run else {}
+            if reference is not None:
+                short = {"enabled": True, "metrics": reference[short_run]} \
+                    if short_run in reference else {}
+            else:
+                short = load_record(short_run, results, params["profile"]) if short_run else {}
             long = load_record(run, results, params["profile"])
             if not (short.get("enabled") and long.get("enabled")):
                 continue
