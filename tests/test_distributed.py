@@ -34,6 +34,9 @@ def test_torchrun_two_processes_train_and_resume(tmp_path):
     assert "Distributed launcher: pytorch" in log and "Distributed training: True" in log
     # 8 images, 2 processes x batch 2: 2 iterations per epoch, one checkpoint
     assert sorted(p.name for p in work.glob("*.pth")) == ["epoch_1.pth"]
+    # each process keeps its own random state for a resume
+    assert sorted(p.name for p in work.glob("random_state_*")) == ["random_state_rank0.rng",
+                                                                  "random_state_rank1.rng"]
     assert "Epoch(train) [1][2/2]" in log
     stamp = (work / "epoch_1.pth").stat().st_mtime_ns
     log = _launch(data, work, 29512)

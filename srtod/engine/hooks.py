@@ -121,7 +121,7 @@ class RandomStateHook(Hook):
     bitwise equal to the uninterrupted run (augmentations, sampled proposals).
 
     mmengine's resume restores the model, optimiser, schedulers and counters, but re-seeds the
-    generators. Each epoch starts by saving their state (``random_state_rank<r>.pth`` in the work
+    generators. Each epoch starts by saving their state (``random_state_rank<r>.rng`` in the work
     dir, after the previous epoch's checkpoint and validation); a resume at that iteration
     restores it. A resume from another point (a checkpoint without its epoch's state) warns."""
 
@@ -131,18 +131,18 @@ class RandomStateHook(Hook):
     def _path(runner) -> Path:
         from mmengine.dist import get_rank
 
-        return Path(runner.work_dir) / f"random_state_rank{get_rank()}.pth"
+        return Path(runner.work_dir) / f"random_state_rank{get_rank()}.rng"
 
     def before_train(self, runner) -> None:
         path = self._path(runner)
-        if runner.iter == 0 or not path.is_file():
-            return
-        saved = torch.load(path, weights_only=False)
+        if not 0 < runner.iter < runner.max_iters:
+            return  # a new run, or a finished one with nothing left to train
+        saved = torch.load(path, weights_only=False) if path.is_file() else {"iter": None}
         if saved["iter"] != runner.iter:
             runner.logger.warning(
-                f"{path} holds the random state of iteration {saved['iter']}, not of {runner.iter} "
-                "where this run resumes: the generators stay re-seeded, so this run will not be "
-                "bitwise the uninterrupted one")
+                f"no random state of iteration {runner.iter} in {path} (where this run resumes): "
+                "the generators stay re-seeded, so this run will not be bitwise the "
+                "uninterrupted one")
             return
         set_random_state(saved["state"])
         runner.logger.info(f"restored the random generators' state of iteration {runner.iter}")
