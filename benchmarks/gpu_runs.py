@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from srtod.paths import RESULTS, WORK_DIRS, run_dir, work_dir  # noqa: E402
 from srtod.pipeline.evaluate import evaluate_experiments  # noqa: E402
-from srtod.pipeline.parallel import THREAD_VARS, _job, epochs_done  # noqa: E402
+from srtod.pipeline.parallel import THREAD_VARS, epochs_done, run_logged  # noqa: E402
 from srtod.pipeline.params import load_params, resolve_experiment  # noqa: E402
 from srtod.pipeline.train import train_experiment  # noqa: E402
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     deadline = start + args.budget
     procs, launched, started, first, state, rate = {}, {}, {}, {}, {}, {}
     for name in names:
-        p = ctx.Process(target=_job, name=name, args=(
+        p = ctx.Process(target=run_logged, name=name, args=(
             train_experiment, params, name, str(WORK_DIRS / "logs" / f"{name}.log"), 1,
             {"progress_bar": False}))
         p.start()

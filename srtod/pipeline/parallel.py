@@ -31,7 +31,7 @@ def default_workers(params: dict) -> int:
     return int(params["active"].get("workers") or os.cpu_count() or 1)
 
 
-def _job(func: Callable, params: dict, name: str, log_file: str, threads: int,
+def run_logged(func: Callable, params: dict, name: str, log_file: str, threads: int,
          kwargs: dict) -> Any:
     """One job in a worker process, its stdout/stderr (fd level too) sent to ``log_file``."""
     Path(log_file).parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ def run_jobs(func: Callable, params: dict, names: Sequence[str], log_dir: Path,
     os.environ.update({k: "1" for k in THREAD_VARS})  # inherited by the spawned workers
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_job, func, params, name, str(log_dir / f"{name}.log"), 1,
+            futures = {pool.submit(run_logged, func, params, name, str(log_dir / f"{name}.log"), 1,
                                    kwargs): name for name in names}
             pending = set(futures)
             try:
