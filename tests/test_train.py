@@ -76,7 +76,7 @@ def _weights(checkpoint):
     return torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
 
 
-def test_interrupted_run_resumes_and_changed_config_restarts(tiny_data, tmp_path):
+def test_interrupted_run_resumes_and_changed_config_restarts(tiny_data, tmp_path, capfd):
     work = tmp_path / "run"
     start = time.perf_counter()
     # validation after epoch 1 draws from the generators too (the val loader's seed)
@@ -98,6 +98,13 @@ def test_interrupted_run_resumes_and_changed_config_restarts(tiny_data, tmp_path
     curves = read_curves(work)  # both sittings: steps 1-2 from the first, 3-4 from the second
     assert curves["iter"].tolist() == [1, 2, 3, 4] and curves["time"].gt(0).all()
     assert 0 < step_seconds(curves) < wall
+    # a resume without the saved state (a run from before it was kept) says it is not bitwise
+    (work / "random_state_rank0.rng").unlink()
+    again.checkpoint.unlink()
+    (work / "last_checkpoint").write_text(str(work / "epoch_1.pth"))
+    capfd.readouterr()
+    train(cfg, work, progress=False)
+    assert "no random state of iteration 2" in "".join(capfd.readouterr())
     changed = train(_cfg(SRTOD, tiny_data, 2, **{"optim_wrapper.optimizer.lr": 0.001,
                                                   "train_cfg.val_interval": 1}), work,
                     progress=False)
