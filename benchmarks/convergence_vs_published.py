@@ -32,10 +32,10 @@ def main() -> None:
     table = convergence_table(load_params(profile="full"), args.results, reference=reference)
     if table.empty:
         raise SystemExit(f"no evaluated *_long run in {args.results / 'eval'}")
-    note = (f"Normal schedule: {args.published}{f' (commit {source})' if source else ''}; "
-            f"longer runs: {args.results}.\n\n")
-    args.out.write_text(note + to_markdown(table, TITLES["convergence"]))
-    print(args.out.read_text())
+    text = (f"Normal schedule: {args.published}{f' (commit {source})' if source else ''}; "
+            f"longer runs: {args.results}.\n\n{to_markdown(table, TITLES['convergence'])}")
+    args.out.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

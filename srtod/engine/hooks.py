@@ -150,5 +150,5 @@ class RandomStateHook(Hook):
     def before_train_epoch(self, runner) -> None:
         path = self._path(runner)
         tmp = path.with_suffix(".tmp")
-        torch.save({"iter": runner.iter, "epoch": runner.epoch, "state": random_state()}, tmp)
+        torch.save({"iter": runner.iter, "state": random_state()}, tmp)
         tmp.replace(path)

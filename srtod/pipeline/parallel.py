@@ -32,7 +32,7 @@ def default_workers(params: dict) -> int:
 
 
 def run_logged(func: Callable, params: dict, name: str, log_file: str, threads: int,
-         kwargs: dict) -> Any:
+               kwargs: dict) -> Any:
     """One job in a worker process, its stdout/stderr (fd level too) sent to ``log_file``."""
     Path(log_file).parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
