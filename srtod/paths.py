@@ -28,6 +28,16 @@ def run_dir(stage: str, run: str, results: Path | None = None) -> Path:
     return (RESULTS if results is None else Path(results)) / stage / run
 
 
+def study_records() -> Path:
+    """The threshold study's committed run records, ``docs/results/threshold_study/records``."""
+    return ROOT / "docs" / "results" / "threshold_study" / "records"
+
+
+def threshold_dir(name: str) -> Path:
+    """Where ``srtod threshold`` writes a model's threshold curve, ``results/threshold/<name>``."""
+    return RESULTS / "threshold" / name
+
+
 def work_dir(run: str) -> Path:
     """A run's checkpoints and logs, ``work_dirs/<run>``."""
     return WORK_DIRS / run

@@ -74,10 +74,10 @@ def test_gpu_options_without_a_gpu_say_so():
 def test_options_may_follow_or_precede_run_names():
     from srtod.cli import parse
 
-    for argv in (["pipeline", "train", "--profile", "full", "a", "b"],
-                 ["pipeline", "train", "a", "b", "--profile", "full"]):
+    for argv in (["pipeline", "train", "--profile", "study", "a", "b"],
+                 ["pipeline", "train", "a", "b", "--profile", "study"]):
         _, args = parse(argv)
-        assert (args.stage, args.runs, args.profile) == ("train", ["a", "b"], "full")
+        assert (args.stage, args.runs, args.profile) == ("train", ["a", "b"], "study")
 
 
 @pytest.mark.parametrize("device, visible", [("cpu", ""), ("cuda:3", "3"), (None, "untouched")])

@@ -23,7 +23,7 @@ def params():
 
 
 def test_experiments_resolve_through_base_chains(params):
-    full = load_params(profile="full")
+    full = load_params(profile="study")
     rh = resolve_experiment(full, "rh_only")
     assert rh.config.endswith("srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py")
     assert rh.options["model.srtod.dgfe"] is None and rh.srtod and rh.enabled
@@ -56,11 +56,11 @@ def test_profile_runs_expand_seeds(params):
     for exp in ("faster_rcnn", "faster_rcnn_srtod"):
         assert {exp, f"{exp}_s1", f"{exp}_s2"} <= set(runs)
     # every run of every profile resolves, and the profiles share the default's settings
-    for profile in ("smoke", "default", "full", "paper"):
+    for profile in ("smoke", "default", "study", "paper"):
         p = load_params(profile=profile)
         for run in profile_runs(p["active"]):
             assert resolve_experiment(p, run).enabled
-    full = load_params(profile="full")["active"]
+    full = load_params(profile="study")["active"]
     assert full["train"] == params["active"]["train"] and full["data"] == params["active"]["data"]
 
 
@@ -149,14 +149,14 @@ def test_convergence_table_over_seeds(tmp_path):
     t-interval: the verdict is the mean's."""
     from srtod.pipeline.tables import convergence_table
 
-    full = load_params(profile="full")
+    full = load_params(profile="study")
     full["active"]["run"] = {"faster_rcnn": 3, "faster_rcnn_long": 3}
     for i, (short, long) in enumerate([(30.0, 29.0), (31.0, 31.5), (32.0, 31.0)]):
         suffix = f"_s{i}" if i else ""
         _record(tmp_path, f"faster_rcnn{suffix}", short, seed=i)
         _record(tmp_path, f"faster_rcnn_long{suffix}", long, seed=i)
     for record in tmp_path.glob("eval/*/metrics.json"):  # evaluated in the full profile
-        record.write_text(json.dumps(dict(json.loads(record.read_text()), profile="full")))
+        record.write_text(json.dumps(dict(json.loads(record.read_text()), profile="study")))
     table = convergence_table(full, tmp_path)
     assert list(table["seed"]) == [0, 1, 2, "mean of 3"]
     assert list(table["AP gain"]) == pytest.approx([-1.0, 0.5, -1.0, -0.5])

@@ -13,7 +13,7 @@ from mmdet.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from .threshold import Threshold
+from . import threshold as _threshold  # noqa: F401  (registers Threshold)
 
 FUSIONS = ("attention", "multiply", "concat")
 RESIZE_MODES = ("nearest", "bilinear", "max")
@@ -68,8 +68,9 @@ class DGFE(BaseModule):
     Args:
         in_channels (int): Channels C of the enhanced level.
         reduction (int): MLP reduction of the reweighting. Defaults to 16.
-        threshold (dict): Arguments of :class:`Threshold` (mode, init, temperature).
-            Defaults to ``dict(mode='learnable', init=40/255)``.
+        threshold (dict): Config of the threshold module, built from mmdet's ``MODELS`` registry
+            (``type`` defaults to :class:`~srtod.models.threshold.Threshold`: mode, init,
+            temperature, quantile). Defaults to ``dict(mode='learnable', init=40/255)``.
         fusion (str): 'attention' (default), 'multiply' or 'concat'.
         resize_mode (str): 'nearest' (default), 'bilinear' or 'max', see :func:`resize_mask`.
         init_cfg (dict, optional): Initialization config. Defaults to None.
@@ -90,7 +91,7 @@ class DGFE(BaseModule):
         if resize_mode not in RESIZE_MODES:
             raise ValueError(f"DGFE resize_mode must be one of {RESIZE_MODES}, got {resize_mode!r}")
         self.fusion, self.resize_mode = fusion, resize_mode
-        self.threshold = Threshold(**(threshold or {}))
+        self.threshold = MODELS.build({"type": "Threshold", **(threshold or {})})
         if fusion == "attention":
             self.reweighting = ChannelReweighting(in_channels, reduction)
         elif fusion == "concat":

@@ -23,7 +23,6 @@ import yaml
 
 from ..paths import CONFIGS, PREPARED, ROOT, WORK_DIRS, run_dir
 
-PROFILES = ("smoke", "default", "full", "paper")
 SEED_SUFFIX = re.compile(r"^(?P<base>.+)_s(?P<seed>[1-9][0-9]*)$")
 
 

@@ -220,11 +220,32 @@ def _matches(run: str, results: Path, gt):
 def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS,
                   n_boot: int = 1000, seed: int = 0,
                   ann_file: Path = PREPARED / "annotations" / "test.json") -> pd.DataFrame:
-    """Each experiment against its reference (:func:`reference_of`), paired by seed.
+    """Each experiment against its reference (:func:`reference_of`), paired by seed
+    (:func:`compare_runs`)."""
+    profile = params["profile"]
+    groups = profile_groups(params["active"])
+    rows, cache = [], {}
+    for group, runs in groups.items():
+        ref = reference_of(params, group)
+        if ref is None or ref not in groups:
+            continue
+        pairs = [(groups[ref][s], run) for s, run in runs.items() if s in groups[ref]]
+        rows += compare_runs(group, ref, pairs, results, profile, metrics, n_boot, seed,
+                             ann_file, cache)
+    return pd.DataFrame(rows)
+
+
+def compare_runs(group: str, ref: str, pairs: list[tuple[str, str]], results: Path = RESULTS,
+                 profile: str | None = None, metrics=COMPARE_METRICS, n_boot: int = 1000,
+                 seed: int = 0, ann_file: Path = PREPARED / "annotations" / "test.json",
+                 cache: dict | None = None) -> list[dict]:
+    """Rows of experiment ``group`` against ``ref`` over the (reference run, run) ``pairs`` that
+    both have an evaluation record under ``results``.
 
     Per metric: mean and std over seeds of both, the mean paired difference, its seed-level
-    t-interval and image-level paired-bootstrap interval (95%; :mod:`srtod.evaluation.paired`),
-    and in words whether each interval excludes 0.
+    t-interval and image-level paired-bootstrap interval (95%; :mod:`srtod.evaluation.paired`;
+    only when every run of the pairs has its ``detections.json``), and in words whether each
+    interval excludes 0. ``cache`` keeps the runs' image matches between calls.
     """
     from ..evaluation.inputs import load_ground_truth
     from ..evaluation.paired import (
@@ -234,47 +255,40 @@ def compare_table(params: dict, results: Path = RESULTS, metrics=COMPARE_METRICS
         verdict,
     )
 
-    profile = params["profile"]
-    groups = profile_groups(params["active"])
-    rows, cache = [], {}
-    gt = None
-    for group, runs in groups.items():
-        ref = reference_of(params, group)
-        if ref is None or ref not in groups:
-            continue
-        pairs = []
-        for seed_, run in runs.items():
-            ref_run = groups[ref].get(seed_)
-            a, b = load_record(ref_run, results, profile) if ref_run else {}, \
-                load_record(run, results, profile)
-            if a.get("enabled") and b.get("enabled"):
-                pairs.append((ref_run, run, a, b))
-        if not pairs:
-            continue
-        boot = ann_file.is_file() and all((run_dir("eval", r, results) / "detections.json").is_file()
-                                          for p in pairs for r in p[:2])
+    cache = {} if cache is None else cache
+    done = []
+    for ref_run, run in pairs:
+        a, b = load_record(ref_run, results, profile), load_record(run, results, profile)
+        if a.get("enabled") and b.get("enabled"):
+            done.append((ref_run, run, a, b))
+    if not done:
+        return []
+    boot = ann_file.is_file() and all((run_dir("eval", r, results) / "detections.json").is_file()
+                                      for p in done for r in p[:2])
+    if boot:
+        gt = None
+        for r in (x for p in done for x in p[:2]):
+            if r not in cache:
+                gt = gt or load_ground_truth(ann_file)
+                cache[r] = _matches(r, results, gt)
+    rows = []
+    for m in metrics:
+        base_v = np.array([p[2]["metrics"][m] for p in done], dtype=float)
+        meth_v = np.array([p[3]["metrics"][m] for p in done], dtype=float)
+        diff, t_lo, t_hi = t_interval(meth_v - base_v)
+        b_lo = b_hi = float("nan")
         if boot:
-            gt = gt or load_ground_truth(ann_file)
-            for r in (x for p in pairs for x in p[:2]):
-                if r not in cache:
-                    cache[r] = _matches(r, results, gt)
-        for m in metrics:
-            base_v = np.array([p[2]["metrics"][m] for p in pairs], dtype=float)
-            meth_v = np.array([p[3]["metrics"][m] for p in pairs], dtype=float)
-            diff, t_lo, t_hi = t_interval(meth_v - base_v)
-            b_lo = b_hi = float("nan")
-            if boot:
-                reps = bootstrap_differences([cache[p[0]] for p in pairs],
-                                             [cache[p[1]] for p in pairs], m, n_boot, seed)
-                b_lo, b_hi = percentile_interval(reps)
-            rows.append({"experiment": group, "baseline": ref, "metric": m, "seeds": len(pairs),
-                         "mean": meth_v.mean(), "std": _std(meth_v),
-                         "baseline mean": base_v.mean(), "baseline std": _std(base_v),
-                         "difference": diff, "t low": t_lo, "t high": t_hi,
-                         "seed-level CI": verdict(t_lo, t_hi),
-                         "bootstrap low": b_lo, "bootstrap high": b_hi,
-                         "image-level CI": verdict(b_lo, b_hi), "replicates": n_boot if boot else 0})
-    return pd.DataFrame(rows)
+            reps = bootstrap_differences([cache[p[0]] for p in done],
+                                         [cache[p[1]] for p in done], m, n_boot, seed)
+            b_lo, b_hi = percentile_interval(reps)
+        rows.append({"experiment": group, "baseline": ref, "metric": m, "seeds": len(done),
+                     "mean": meth_v.mean(), "std": _std(meth_v),
+                     "baseline mean": base_v.mean(), "baseline std": _std(base_v),
+                     "difference": diff, "t low": t_lo, "t high": t_hi,
+                     "seed-level CI": verdict(t_lo, t_hi),
+                     "bootstrap low": b_lo, "bootstrap high": b_hi,
+                     "image-level CI": verdict(b_lo, b_hi), "replicates": n_boot if boot else 0})
+    return rows
 
 
 def _std(x: np.ndarray) -> float:

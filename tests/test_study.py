@@ -1,0 +1,115 @@
+"""The threshold study's committed records: lossless round trip, and tables built from the
+records equal the tables built from the runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srtod.evaluation import evaluate_coco
+from srtod.evaluation.random_problems import random_detection_problem
+from srtod.paths import run_dir
+from srtod.pipeline.study import (
+    PUBLISHED_PREFIX,
+    ROWS,
+    materialize,
+    materialize_published,
+    read_record,
+    study_markdown,
+    study_tables,
+    write_record,
+)
+
+
+def _fake_runs(results, ann_file, runs):
+    """Evaluated runs under ``results``: float32 detections (as mmdet returns them) of a random
+    problem per run, their AI-TOD metrics, a coverage record and a training summary."""
+    gt, _ = random_detection_problem(n_images=12, n_classes=1, gts_per_image=6, image_size=128,
+                                     dets_per_image=1, crowd_fraction=0, seed=0,
+                                     empty_class=False, empty_image=False)
+    ann_file.parent.mkdir(parents=True, exist_ok=True)
+    ann_file.write_text(json.dumps(gt))
+    for k, run in enumerate(runs):
+        _, dets = random_detection_problem(n_images=12, n_classes=1, gts_per_image=6,
+                                           image_size=128, dets_per_image=(5, 30),
+                                           crowd_fraction=0, seed=0, empty_class=False,
+                                           empty_image=False)
+        rng = np.random.default_rng(k + 1)
+        for d in dets:  # each run its own detections, float32 values
+            d["bbox"] = [float(np.float32(v + rng.normal(0, 1))) for v in d["bbox"]]
+            d["bbox"][2:] = [max(v, 1.0) for v in d["bbox"][2:]]
+            d["score"] = float(np.float32(rng.uniform()))
+        out = run_dir("eval", run, results)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "detections.json").write_text(json.dumps(dets))
+        metrics = evaluate_coco(ann_file, dets, protocol="aitod")["metrics"]
+        bucket = {"n_boxes": 3, "touched_share": 0.5 + 0.1 * k, "mean_covered_share": 0.1}
+        record = {"experiment": run, "enabled": True, "metrics": metrics, "final_t": 0.1 + k / 100,
+                  "coverage": {"per_bucket": {"vt": bucket, "t": bucket},
+                               "background_share": 0.01 * k}}
+        (out / "metrics.json").write_text(json.dumps(record))
+        train = run_dir("train", run, results)
+        train.mkdir(parents=True, exist_ok=True)
+        (train / "summary.json").write_text(json.dumps({"experiment": run, "train_seconds": 9.5}))
+
+
+def test_records_round_trip_and_tables_equal(tmp_path):
+    runs = ["faster_rcnn", "faster_rcnn_s1", "faster_rcnn_srtod", "faster_rcnn_srtod_s1",
+            "rh_only", "rh_only_s1", "thr_ste"]
+    ann_file = tmp_path / "test.json"
+    direct = tmp_path / "runs"
+    _fake_runs(direct, ann_file, runs)
+    published = tmp_path / "all_metrics.json"
+    published.write_text(json.dumps({r: dict(json.loads(
+        (run_dir("eval", r, direct) / "metrics.json").read_text())["metrics"], final_t=0.15)
+        for r in runs[:4]}))
+    records = tmp_path / "records"
+    for run in runs:
+        path = write_record(run, direct, records)
+        rec = read_record(path)
+        dets = json.loads((run_dir("eval", run, direct) / "detections.json").read_text())
+        assert rec["bbox"].tolist() == [d["bbox"] for d in dets]  # lossless
+        assert rec["record"]["train"]["train_seconds"] == 9.5
+    first = (records / "rh_only.npz").read_bytes()
+    write_record("rh_only", direct, records)  # unchanged: the file is left as it was
+    assert (records / "rh_only.npz").read_bytes() == first
+
+    rebuilt = tmp_path / "rebuilt"
+    assert materialize(records, rebuilt) == sorted(runs)
+    for results in (direct, rebuilt):
+        materialize_published(results, published)
+    a = study_tables(direct, n_boot=50, ann_file=ann_file)
+    b = study_tables(rebuilt, n_boot=50, ann_file=ann_file)
+    for key in a:
+        pd.testing.assert_frame_equal(a[key], b[key])
+    assert study_markdown(a) == study_markdown(b)
+
+    rows = a["rows"].set_index("experiment")
+    assert rows.loc["rh_only", "seeds"] == "2 of 3" and rows.loc["thr_measured", "seeds"] == "0 of 3"
+    assert set(rows.index) >= {exp for _, exp, _ in ROWS}  # every fixed row, run or not
+    cmp = a["compare"]
+    rh = cmp[(cmp["experiment"] == "rh_only") & (cmp["metric"] == "AP")]
+    this = rh[rh["baseline"] == "faster_rcnn"].iloc[0]
+    pub = rh[rh["baseline"] == PUBLISHED_PREFIX + "faster_rcnn"].iloc[0]
+    ap = {r: json.loads((run_dir("eval", r, direct) / "metrics.json").read_text())["metrics"]["AP"]
+          for r in runs}
+    expected = np.mean([ap["rh_only"] - ap["faster_rcnn"], ap["rh_only_s1"] - ap["faster_rcnn_s1"]])
+    assert this["difference"] == pytest.approx(expected) and pub["difference"] == pytest.approx(
+        expected)  # the published metrics here are the same runs'
+    assert this["replicates"] == 50 and not np.isnan(this["bootstrap low"])
+    assert pub["replicates"] == 0 and np.isnan(pub["bootstrap low"])  # no detections published
+    cov = a["coverage"].set_index("row")
+    assert cov.loc[ROWS[0][0], "very tiny touched %"] == pytest.approx(95.0)  # runs 4 and 5: 90 and 100
+
+
+def test_record_refuses_lossy_detections(tmp_path):
+    out = run_dir("eval", "rh_only", tmp_path)
+    out.mkdir(parents=True)
+    (out / "metrics.json").write_text(json.dumps({"enabled": True, "metrics": {}}))
+    (out / "detections.json").write_text(json.dumps(
+        [{"image_id": 1, "category_id": 1, "bbox": [0.1, 0.2, 3, 4], "score": 0.5}]))
+    with pytest.raises(ValueError, match="float32"):
+        write_record("rh_only", tmp_path, tmp_path / "records")
