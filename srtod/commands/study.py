@@ -4,7 +4,7 @@
 ``study`` profile evaluated under results/) to ``docs/results/threshold_study/records/<run>.npz``,
 to be committed. ``tables`` records the local runs, then rebuilds the study's tables from every
 committed record and the published default's metrics (``study.md``, ``rows.csv``, ``compare.csv``,
-``coverage.csv`` in ``docs/results/threshold_study/``). Train and evaluate runs with
+``coverage.csv``, ``paired_differences.png`` in ``docs/results/threshold_study/``). Train and evaluate runs with
 ``python -m srtod pipeline {train,evaluate} --profile study RUN ...``.
 """
 
@@ -39,7 +39,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..paths import study_records
-    from ..pipeline.study import materialize, materialize_published, study_markdown, study_tables
+    from ..pipeline.study import (
+        materialize,
+        materialize_published,
+        study_figure,
+        study_markdown,
+        study_tables,
+    )
+    from ..viz import save
     from .errors import guarded
 
     done: list[str] = []
@@ -60,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for key, df in tables.items():
         df.to_csv(out / f"{key}.csv", index=False, float_format="%.4f")
+    save(study_figure(tables["compare"]), out / "paired_differences.png")
     text = study_markdown(tables)
     (out / "study.md").write_text(text)
     print(text)

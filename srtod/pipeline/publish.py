@@ -88,7 +88,10 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
         if (tables / name).is_file():
             shutil.copy2(tables / name, out / name)
     pictures = {name: figures / name for name in FIGURE_FILES} | {
-        "large_frame.png": detect / "large_frame.png"}
+        "large_frame.png": detect / "large_frame.png",
+        "threshold_curve.png": figures / "threshold" / "threshold_curve.png"}
+    if (figures / "threshold" / "threshold.json").is_file():  # the SR-TOD run's measured t
+        shutil.copy2(figures / "threshold" / "threshold.json", out / "threshold.json")
     copied_figures = {name: shrink_png(path, out / name) for name, path in pictures.items()
                       if path.is_file()}
     timing_file = results / "repro_time.json"

@@ -243,3 +243,20 @@ def study_markdown(tables: dict[str, pd.DataFrame], metrics=COMPARE_METRICS) -> 
         cells = [_num(r.get(c), "{:.2f}") for c in cols]
         out.append(f"| {r['row']} | {r['seeds']} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
+
+
+def study_figure(compare: pd.DataFrame, metrics=("AP", "APvt", "ARvt")):
+    """The paired differences of every row to the references trained for the study (both
+    intervals), one axis per metric (:func:`srtod.viz.plot_paired_differences`)."""
+    from ..viz import plot_paired_differences
+
+    if compare.empty:
+        return plot_paired_differences(compare.reindex(columns=[
+            "experiment", "metric", "difference", "t low", "t high", "bootstrap low",
+            "bootstrap high"]))
+    sub = compare[compare["reference"].str.endswith("(this study)")
+                  & compare["metric"].isin(metrics)].copy()
+    reference = sub["reference"].str.replace(" (this study)", "", regex=False)
+    sub["experiment"] = (sub["row"] + "\nvs " + reference + " (" + sub["seeds"].astype(str)
+                         + " seeds)")
+    return plot_paired_differences(sub)
