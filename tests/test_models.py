@@ -188,6 +188,8 @@ def test_self_reconstruction_block(size):
     total, logged = BaseModel.parse_losses(None, losses)
     torch.testing.assert_close(total, losses["loss_rec"])
     assert "srtod_t" in logged
+    on = (out["dmap"] > block.dgfe.threshold.t).float().mean()  # D_b's share, from D itself
+    assert float(logged["srtod_on"]) == pytest.approx(float(on))
 
 
 def test_rh_only_leaves_features_unchanged():

@@ -14,7 +14,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 def test_every_dvc_stage_has_its_notebook():
     dvc = (ROOT / "dvc.yaml").read_text()
-    assert len(NOTEBOOKS) == 7
+    assert len(NOTEBOOKS) == 8
     for nb in NOTEBOOKS:
         assert f"notebooks/{nb.name}" in dvc
 

@@ -119,6 +119,7 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     """``srtod study tables`` from a records folder alone (no local runs): markdown, CSVs, figure."""
     import srtod.commands.study as command
     import srtod.paths
+    import srtod.pipeline.study
 
     direct = tmp_path / "runs"
     ann_file = tmp_path / "test.json"
@@ -127,6 +128,7 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     for run in ("faster_rcnn", "faster_rcnn_srtod", "thr_none"):
         write_record(run, direct, records)
     monkeypatch.setattr(srtod.paths, "study_records", lambda: records)
+    monkeypatch.setattr(srtod.pipeline.study, "study_records", lambda: records)
     monkeypatch.setattr(command, "record_runs", lambda runs: [])
     from srtod.cli import main
 

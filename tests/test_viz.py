@@ -257,24 +257,25 @@ def test_plot_training_curves():
     curves = {
         "baseline": pd.DataFrame({"iter": it, "loss": 1 / (1 + it), "loss_rec": np.nan}),
         "srtod": pd.DataFrame({"iter": it, "loss": 1.1 / (1 + it), "loss_rec": 0.1 / (1 + it),
-                               "srtod_t": 0.0156, "lr": 0.01}),
+                               "srtod_t": 0.0156, "srtod_on": 0.002, "lr": 0.01}),
     }
     fig = plot_training_curves(curves)
     axes = plain_axes(fig)
-    assert len(axes) == 3
+    assert len(axes) == 4
     assert "total loss" in axes[0].get_title() and "threshold t" in axes[2].get_title()
     assert "constant" in axes[2].get_title() and "srtod (t = 0.0156)" in axes[2].get_title()
     assert all(a.get_xlabel() == "iteration" and a.get_ylabel() for a in axes)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["baseline", "srtod"]
     assert len(axes[1].lines) >= 1  # baseline's all-NaN loss_rec is skipped, srtod drawn
+    assert "D_b switches on" in axes[3].get_title() and len(axes[3].lines) >= 1
 
 
 def test_plot_training_curves_all_nan_and_single():
     fig = plot_training_curves({"only": pd.DataFrame({"iter": [0, 1], "loss": [np.nan] * 2})})
     axes = plain_axes(fig)
-    assert len(axes) == 3 and all(len(a.lines) == 0 for a in axes)
-    assert all_text(fig).count("no '") == 3 and not fig.legends
+    assert len(axes) == 4 and all(len(a.lines) == 0 for a in axes)
+    assert all_text(fig).count("no '") == 4 and not fig.legends
     fig = plot_training_curves({"one": pd.DataFrame({"iter": [5], "loss": [1.0],
                                                      "srtod_t": [0.02]})})
     assert len(plain_axes(fig)[0].lines) == 1

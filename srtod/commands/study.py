@@ -34,19 +34,10 @@ def record_runs(runs: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
     from pathlib import Path
 
     from ..paths import study_records
-    from ..pipeline.study import (
-        materialize,
-        materialize_published,
-        study_figure,
-        study_markdown,
-        study_tables,
-    )
-    from ..viz import save
+    from ..pipeline.study import build_study
     from .errors import guarded
 
     done: list[str] = []
@@ -57,19 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "record":
         return 0
     out = Path(args.out) if args.out else study_records().parent
-    tmp = Path(tempfile.mkdtemp(prefix="srtod-study-"))
-    try:
-        runs = materialize(study_records(), tmp)
-        materialize_published(tmp)
-        tables = study_tables(tmp, n_boot=args.bootstrap)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    for key, df in tables.items():
-        df.to_csv(out / f"{key}.csv", index=False, float_format="%.4f")
-    save(study_figure(tables["compare"]), out / "paired_differences.png")
-    text = study_markdown(tables)
-    (out / "study.md").write_text(text)
-    print(text)
-    print(f"{len(runs)} recorded runs; tables written to {out}")
+    study = build_study(out, n_boot=args.bootstrap)
+    print(study["markdown"])
+    print(f"{len(study['runs'])} recorded runs; tables written to {out}")
     return 0

@@ -92,10 +92,13 @@ class SelfReconstruction(BaseModule):
         return tuple(feats), out
 
     def loss(self, out: dict, target: Tensor) -> dict[str, Tensor]:
-        """Reconstruction loss, plus the threshold t as a logged value (not summed: no 'loss')."""
+        """Reconstruction loss, plus logged values (not summed: no 'loss' in their names): the
+        threshold t and ``srtod_on``, the share of the batch's pixels D_b switches on (near 0: t is
+        above D almost everywhere and DGFE's spatial term is idle; see ``srtod threshold``)."""
         losses = dict(loss_rec=self.loss_rec(out["recon"], target))
         if self.dgfe is not None and self.dgfe.threshold.mode != "none":
             losses["srtod_t"] = self.dgfe.threshold.t.detach().clone()
+            losses["srtod_on"] = (out["mask"].detach() == 1).float().mean()
         return losses
 
     @contextlib.contextmanager

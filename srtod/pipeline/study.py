@@ -8,7 +8,7 @@ returns them), so that the image-level bootstrap can pair it with any other run 
 :func:`materialize` turns records back into the ``results/{train,eval}/<run>`` layout the tables
 read, and :func:`study_tables` compares the rows with their references, seed by seed.
 
-The rows were fixed before any ran (issue 25); every one is reported, with "k of 3 seeds" until
+The rows were fixed before any ran; every one is reported, with "k of 3 seeds" until
 complete. References: the baseline and SR-TOD (t = 40/255) as trained for this study (records, with
 detections: both intervals), and as published by the 60-epoch default
 (``docs/results/default/all_metrics.json``: metrics only, so the seed-level interval alone).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import platform
 import subprocess
@@ -32,7 +33,7 @@ from ..paths import PREPARED, RESULTS, ROOT, run_dir, study_records
 from .params import profile_groups
 from .tables import COMPARE_METRICS, compare_runs, load_record
 
-#: (label, experiment, what changes from the published SR-TOD default): issue 25, fixed in advance
+#: (label, experiment, what changes from the published SR-TOD default), fixed before any ran
 ROWS = (
     ("RH only (Tab. 4's middle row)", "rh_only", "no DGFE"),
     ("SR-TOD, t measured, fixed", "thr_measured", "t"),
@@ -45,6 +46,7 @@ REFERENCES = (("baseline", "faster_rcnn"), ("SR-TOD t = 40/255", "faster_rcnn_sr
 PUBLISHED = ROOT / "docs" / "results" / "default" / "all_metrics.json"
 PUBLISHED_PREFIX = "published_"
 DETECTION_ARRAYS = ("image_id", "category_id", "bbox", "score")
+log = logging.getLogger(__name__)
 
 
 def _machine() -> dict[str, Any]:
@@ -67,9 +69,17 @@ def _commit() -> str | None:
     return out.stdout.strip()
 
 
-def write_record(run: str, results: Path = RESULTS, out: Path | None = None) -> Path:
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_record(run: str, results: Path = RESULTS, out: Path | None = None,
+                 ann_file: Path = PREPARED / "annotations" / "test.json") -> Path:
     """Record evaluated run ``run`` (``results/eval/<run>`` and ``results/train/<run>``) as
-    ``<out>/<run>.npz``; an existing record of the same content is left untouched."""
+    ``<out>/<run>.npz``, with the hash of the test annotations it was scored on (``ann_file``);
+    an existing record of the same content is left untouched."""
     out = study_records() if out is None else Path(out)
     metrics = json.loads((run_dir("eval", run, results) / "metrics.json").read_text())
     if not metrics.get("enabled"):
@@ -88,7 +98,9 @@ def write_record(run: str, results: Path = RESULTS, out: Path | None = None) -> 
         if not np.array_equal(arrays[key].astype(np.float64), original):
             raise ValueError(f"{run}: detections are not float32 values; the record would lose "
                              "precision")
-    record = {"run": run, "eval": metrics, "train": train}
+    record = {"run": run, "eval": metrics, "train": train,
+              "test_annotations_sha256": file_sha256(ann_file) if Path(ann_file).is_file()
+              else None}
     path = out / f"{run}.npz"
     if path.is_file():
         old = read_record(path)
@@ -260,3 +272,57 @@ def study_figure(compare: pd.DataFrame, metrics=("AP", "APvt", "ARvt")):
     sub["experiment"] = (sub["row"] + "\nvs " + reference + " (" + sub["seeds"].astype(str)
                          + " seeds)")
     return plot_paired_differences(sub)
+
+
+def study_ground_truth(records: Path, tmp: Path,
+                       prepared: Path = PREPARED / "annotations" / "test.json") -> Path:
+    """The test annotations the records were scored on: ``prepared`` when its hash is theirs,
+    else the study profile's data generated anew under ``tmp`` (the synthetic set is
+    deterministic). A path that does not exist when neither matches (no image-level intervals)."""
+    from .params import load_params
+    from .prepare import prepare_data
+
+    wanted = {read_record(p)["record"].get("test_annotations_sha256")
+              for p in Path(records).glob("*.npz")} - {None}
+    if len(wanted) > 1:
+        raise ValueError(f"{records}: the records were scored on {len(wanted)} different test "
+                         "sets; the study pairs runs on the same images only")
+    if not wanted or (prepared.is_file() and file_sha256(prepared) in wanted):
+        return prepared
+    params = load_params(profile="study")
+    if params["active"]["data"]["name"] != "synthetic":
+        return tmp / "missing.json"
+    prepare_data(params, out=tmp / "prepared", results=tmp / "data")
+    generated = tmp / "prepared" / "annotations" / "test.json"
+    if file_sha256(generated) not in wanted:
+        log.warning("the study profile's test set does not match the records' (hash): "
+                    "no image-level intervals")
+        return tmp / "missing.json"
+    return generated
+
+
+def build_study(out: Path, records: Path | None = None, n_boot: int = 1000) -> dict[str, Any]:
+    """Rebuild the study in ``out`` from every record (default: the committed ones) and the
+    published default's metrics: ``study.md``, ``rows.csv``, ``compare.csv``, ``coverage.csv``,
+    ``paired_differences.png``. Returns the tables, the markdown and the runs recorded."""
+    import shutil
+    import tempfile
+
+    from ..viz import save
+
+    records = study_records() if records is None else Path(records)
+    tmp = Path(tempfile.mkdtemp(prefix="srtod-study-"))
+    try:
+        runs = materialize(records, tmp)
+        materialize_published(tmp)
+        tables = study_tables(tmp, n_boot=n_boot, ann_file=study_ground_truth(records, tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for key, df in tables.items():
+        df.to_csv(out / f"{key}.csv", index=False, float_format="%.4f")
+    text = study_markdown(tables)
+    (out / "study.md").write_text(text)
+    save(study_figure(tables["compare"]), out / "paired_differences.png")
+    return {"tables": tables, "markdown": text, "runs": runs}

@@ -29,9 +29,10 @@ def read_curves(work_dir: Path) -> pd.DataFrame:
                 rows.append(json.loads(line))
     df = pd.DataFrame(rows)
     if "loss" not in df or "iter" not in df:  # no log yet, or no training row in it
-        return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "lr"])
+        return pd.DataFrame(columns=["iter", "epoch", "loss", "loss_rec", "srtod_t", "srtod_on",
+                                     "lr"])
     df = df[df["loss"].notna()]  # training rows (validation rows carry metrics, no loss)
-    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr", "srtod_t", "acc", "time")
+    df = df[[c for c in df.columns if c in ("iter", "epoch", "lr", "srtod_t", "srtod_on", "acc", "time")
              or c.startswith("loss")]]
     return df.drop_duplicates("iter", keep="last").sort_values("iter").reset_index(drop=True)
 

@@ -101,17 +101,19 @@ _CURVE_PANELS = (
     ("loss", "total loss"),
     ("loss_rec", "reconstruction loss (MSE, Sec. 3.2)"),
     ("srtod_t", "learnable threshold t (Eq. 4)"),
+    ("srtod_on", "share of pixels D_b switches on"),
 )
 
 
 def plot_training_curves(curves: dict[str, pd.DataFrame]) -> Figure:
-    """Training curves per experiment: total loss, reconstruction loss, threshold t (paper
-    Sec. 3.2-3.3). Each DataFrame has ``iter`` and any of ``loss``, ``loss_rec``, ``srtod_t``
-    (NaN allowed). Long noisy series get a moving average on top of the faint raw values;
-    a note flags a threshold that never changes. Three axes."""
+    """Training curves per experiment: total loss, reconstruction loss, threshold t and the share
+    of pixels D_b switches on (paper Sec. 3.2-3.3). Each DataFrame has ``iter`` and any of
+    ``loss``, ``loss_rec``, ``srtod_t``, ``srtod_on`` (NaN allowed). Long noisy series get a
+    moving average on top of the faint raw values; a note flags a threshold that never changes.
+    Four axes."""
     names = list(curves)
     colors = _colors(names)
-    fig = new_figure((15, 4.9))
+    fig = new_figure((19, 4.9))
     with styled():
         axes = fig.subplots(1, len(_CURVE_PANELS))
     handles: dict[str, Line2D] = {}
@@ -142,7 +144,7 @@ def plot_training_curves(curves: dict[str, pd.DataFrame]) -> Figure:
             label = f"{label}\nconstant: " + ", ".join(constant)
         ax.set_title(label)
         ax.set_xlabel("iteration")
-        ax.set_ylabel("t" if col == "srtod_t" else "loss")
+        ax.set_ylabel({"srtod_t": "t", "srtod_on": "share"}.get(col, "loss"))
     if handles:
         fig.legend(list(handles.values()), list(handles), loc="outside lower center",
                    ncol=min(len(handles), 5), title="experiment")
