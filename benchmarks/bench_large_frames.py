@@ -41,8 +41,8 @@ def main() -> None:
 
     from srtod.paths import portable
     from srtod.pipeline.detect import compare_modes, detection_modes, large_frames
+    from srtod.pipeline.markdown import to_markdown
     from srtod.pipeline.params import load_params
-    from srtod.pipeline.tables import to_markdown
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -16,8 +16,9 @@ import argparse
 import json
 from pathlib import Path
 
+from srtod.pipeline.markdown import TITLES, to_markdown
 from srtod.pipeline.params import load_params
-from srtod.pipeline.tables import TITLES, convergence_table, to_markdown
+from srtod.pipeline.tables import convergence_table
 
 
 def main() -> None:

@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from srtod.paths import ROOT
+from srtod.pipeline.markdown import to_markdown
 from srtod.pipeline.params import load_params, profile_runs, resolve_experiment
-from srtod.pipeline.tables import table1, to_markdown, write_tables
+from srtod.pipeline.tables import table1, write_tables
 
 
 @pytest.fixture
@@ -212,7 +213,8 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
                  "eval/faster_rcnn_srtod/metrics.json", "notebooks/06_figures.ipynb",
                  "tables/compare.md", "tables/convergence.md", "tables/runs.md",
                  "figures/val_ap_curves.png", "figures/paired_differences.png",
-                 "train/faster_rcnn_srtod_s1/val_curve.csv", "eval/faster_rcnn_s1/metrics.json"):
+                 "train/faster_rcnn_srtod_s1/val_curve.csv", "eval/faster_rcnn_s1/metrics.json",
+                 "figures/threshold/threshold_curve.png", "study/study.md"):
         assert (results / path).is_file(), path
     # the smoke profile runs 2 seeds of baseline and SR-TOD: a paired comparison with both
     # intervals, and the 1.5x-longer baseline: a convergence row

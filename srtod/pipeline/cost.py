@@ -8,8 +8,8 @@ import json
 import pandas as pd
 
 from ..paths import RESULTS
+from .markdown import to_markdown
 from .params import resolve_experiment
-from .tables import to_markdown
 
 PAPER_SIZE = (800, 1344)
 REPEATS = 15  # timed runs per model: enough for a 96.5% interval of the median paired ratio

@@ -136,7 +136,7 @@ def run_detect(params: dict, *, config=None, checkpoint: str | Path | None = Non
     ``large_frame.png`` (the first frame: the detections of three modes, and D and D_b of the
     whole frame at its own size)."""
     from ..viz import plot_large_frame, save
-    from .tables import to_markdown
+    from .markdown import to_markdown
 
     if checkpoint:
         if config is None:

@@ -15,68 +15,11 @@ import numpy as np
 import pandas as pd
 
 from ..paths import PREPARED, RESULTS, TABLES, run_dir
+from .markdown import TITLES, compare_markdown, to_markdown
+from .paper import ABLATION_METRICS, MAIN_TABLE, PAPER_ABLATIONS, PAPER_TAB1, TAB1_METRICS
 from .params import profile_groups, profile_runs, resolve_experiment
 
-# Paper Tab. 1 (DroneSwarms): AP, AP50, AP75, APvt, APt, APs.
-PAPER_TAB1 = {
-    "Faster R-CNN": ((35.0, 83.9, 20.9, 27.3, 44.3, 56.5), (36.3, 86.4, 21.7, 29.5, 45.1, 56.0)),
-    "Cascade R-CNN": ((36.4, 85.0, 23.5, 28.8, 45.7, 58.3), (38.3, 87.4, 25.4, 30.8, 47.4, 59.4)),
-    "RetinaNet": ((27.3, 75.8, 11.3, 21.0, 40.5, 56.2), (28.7, 77.2, 12.9, 22.3, 42.1, 56.9)),
-    "DINO": ((35.4, 85.9, 20.3, 28.8, 44.7, 57.3), (35.6, 86.0, 20.7, 28.4, 44.8, 58.2)),
-    "RFLA": ((36.9, 86.3, 23.4, 29.5, 45.3, 58.0), (39.0, 88.9, 25.8, 31.8, 47.6, 59.2)),
-    "DetectoRS": ((37.9, 87.4, 24.8, 30.5, 46.9, 59.3), (38.8, 87.9, 26.3, 31.6, 47.7, 59.0)),
-}
-# Paper Tab. 2 (VisDrone2019) and Tab. 3 (AI-TOD); detectors the paper did not run there are absent.
-PAPER_TAB2 = {
-    "Faster R-CNN": ((23.9, 42.2, 23.8, 0.1, 6.5, 21.1), (26.3, 46.8, 26.0, 2.9, 11.0, 23.7)),
-    "Cascade R-CNN": ((25.2, 42.6, 25.9, 0.1, 7.0, 22.5), (27.3, 46.9, 27.5, 2.3, 11.5, 24.7)),
-    "RFLA": ((27.2, 48.0, 26.6, 4.5, 13.0, 23.6), (27.8, 48.8, 27.5, 4.8, 13.2, 24.5)),
-    "DetectoRS": ((26.3, 43.9, 26.9, 0.1, 7.5, 23.3), (27.2, 47.1, 27.2, 2.4, 11.7, 24.2)),
-}
-PAPER_TAB3 = {
-    "Faster R-CNN": ((11.7, 27.4, 8.2, 0.0, 8.6, 23.7), (20.6, 49.8, 13.2, 7.1, 21.3, 26.3)),
-    "Cascade R-CNN": ((14.0, 31.2, 10.7, 0.1, 10.3, 26.2), (21.9, 50.6, 15.6, 9.6, 22.4, 26.7)),
-    "RFLA": ((21.7, 50.5, 15.3, 8.3, 21.8, 26.3), (21.8, 50.8, 15.4, 9.7, 21.8, 27.4)),
-    "DetectoRS": ((14.6, 31.8, 11.5, 0.0, 11.0, 27.4), (24.0, 54.6, 17.1, 10.1, 24.8, 29.3)),
-}
-#: data set -> (table key, paper values) of the main results table; any other set: Tab. 1
-MAIN_TABLE = {"visdrone": ("table2", PAPER_TAB2), "aitod": ("table3", PAPER_TAB3)}
-TAB1_METRICS = ("AP", "AP50", "AP75", "APvt", "APt", "APs")
-ABLATION_METRICS = ("AP", "AP50", "APvt", "APt", "APs")
-# Paper Tab. 4-7 (Cascade R-CNN on DroneSwarms; Tab. 5 on VisDrone2019): AP, AP50, APvt, APt, APs.
-PAPER_ABLATIONS = {
-    "table4": {"baseline": (36.4, 85.0, 28.8, 45.7, 58.3), "RH": (36.5, 84.9, 28.7, 45.9, 58.5),
-               "RH + DGFE": (38.3, 87.4, 30.8, 47.4, 59.4)},
-    "table5": {"w/o T": (27.0, 46.6, 2.2, 11.3, 24.2), "fixed T": (27.1, 46.8, 2.3, 11.2, 24.0),
-               "learnable T (paper)": (27.3, 46.9, 2.3, 11.5, 24.7),
-               "learnable T (STE, learns)": None},
-    "table6": {"EM": (36.2, 84.9, 28.8, 45.7, 58.4), "Concat": (36.6, 85.3, 29.0, 46.0, 58.7),
-               "EA (DGFE)": (38.3, 87.4, 30.8, 47.4, 59.4)},
-    "table7": {"baseline": (36.4, 85.0, 28.8, 45.7, 58.3), "PD": (38.3, 87.4, 30.8, 47.4, 59.4),
-               "HFD": (38.4, 87.6, 31.1, 47.6, 59.2)},
-}
-TITLES = {
-    "table1": "Tab. 1: detectors without and with SR-TOD (paper: DroneSwarms)",
-    "table2": "Tab. 2: detectors without and with SR-TOD (paper: VisDrone2019)",
-    "table3": "Tab. 3: detectors without and with SR-TOD (paper: AI-TOD)",
-    "table4": "Tab. 4: reconstruction head (RH) and DGFE",
-    "table5": "Tab. 5: threshold filtration",
-    "table6": "Tab. 6: feature enhancement",
-    "table7": "Tab. 7: pixel (PD) vs high-frequency (HFD) difference map",
-    "seeds": "Every experiment over its seeds (mean, std, runs)",
-    "compare": "Paired differences to the baseline over seeds, with 95% confidence intervals",
-    "convergence": "Convergence: the same run trained 1.5x longer (schedule stretched), test split",
-    "runs": "Every run: seed, epochs, iterations, training time, test metrics",
-    "per_class": "AP per class (mean over seeds), test split",
-    "recon_heads": "SR-TOD at the baseline's cost: reconstruction heads (AP, APvt over seeds; "
-                   "APvt difference to the paper's head with its seed-level 95% t-interval; cost)",
-}
 COMPARE_METRICS = ("AP", "AP50", "APvt", "APt", "ARvt")  # ARvt: recall of very tiny objects
-INT_COLUMNS = ("seed", "seeds", "epochs", "longer epochs", "iterations", "threads", "count",
-               "detections")
-RATIO_COLUMNS = ("time_ratio", "params_ratio", "gflops_ratio")
-
-
 def load_record(name: str, results: Path = RESULTS, profile: str | None = None) -> dict:
     """The evaluation record of run ``name`` (``{'enabled': False}`` if absent, or if made by
     another profile than ``profile``)."""
@@ -103,10 +46,6 @@ def group_record(params: dict, name: str, results: Path = RESULTS) -> dict:
     t = [r["final_t"] for r in done if r.get("final_t") is not None]
     return dict(done[0], experiment=name, metrics=mean, seeds=len(done),
                 final_t=float(np.mean(t)) if t else None)
-
-
-def _fmt(value) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
 
 
 def _row(label: str, record: dict, metrics, paper) -> dict:
@@ -295,32 +234,6 @@ def _std(x: np.ndarray) -> float:
     return float(x.std(ddof=1)) if len(x) > 1 else float("nan")
 
 
-def compare_markdown(df: pd.DataFrame, title: str = TITLES["compare"]) -> str:
-    """The comparison as markdown: mean ± std, difference [t-interval] [bootstrap interval]."""
-    lines = [f"### {title}", "",
-             "Difference = experiment - baseline, paired by seed (same test images). Seed-level CI: "
-             "Student's t over the per-seed differences; image-level CI: paired bootstrap over test "
-             f"images ({int(df['replicates'].max()) if len(df) else 0} replicates, percentile). "
-             "Both 95%.", "",
-             "| experiment | metric | seeds | experiment mean ± std | baseline mean ± std | "
-             "difference | seed-level 95% CI | image-level 95% CI | verdict (seed / image) |",
-             "|" + "|".join(" --- " for _ in range(9)) + "|"]
-
-    def pm(mean, std):
-        return f"{mean:.1f} ± {std:.1f}" if not math.isnan(std) else f"{mean:.1f}"
-
-    def ci(lo, hi):
-        return "-" if math.isnan(lo) else f"[{lo:+.1f}, {hi:+.1f}]"
-
-    for _, r in df.iterrows():
-        lines.append(f"| {r['experiment']} vs {r['baseline']} | {r['metric']} | {r['seeds']} | "
-                     f"{pm(r['mean'], r['std'])} | {pm(r['baseline mean'], r['baseline std'])} | "
-                     f"{r['difference']:+.1f} | {ci(r['t low'], r['t high'])} | "
-                     f"{ci(r['bootstrap low'], r['bootstrap high'])} | "
-                     f"{r['seed-level CI']} / {r['image-level CI']} |")
-    return "\n".join(lines) + "\n"
-
-
 def recon_heads_table(params: dict, compare: pd.DataFrame,
                       results: Path = RESULTS) -> pd.DataFrame | None:
     """Baseline, SR-TOD with the paper's head and every head variant the profile trains (Tab. 4
@@ -460,30 +373,6 @@ def _rec_share(curves_csv: Path) -> dict[str, float]:
     first, last = df[df["epoch"] == df["epoch"].min()], df[df["epoch"] == df["epoch"].max()]
     return {"loss_rec % (first epoch)": 100 * first["loss_rec"].mean() / first["loss"].mean(),
             "loss_rec % (last epoch)": 100 * last["loss_rec"].mean() / last["loss"].mean()}
-
-
-def to_markdown(df: pd.DataFrame, title: str) -> str:
-    """A markdown table with one-decimal numbers and '-' for missing values."""
-    if df.empty:
-        return f"### {title}\n\nNo run of the active profile has this table's experiments.\n"
-    cols = [c for c in df.columns if c != "experiment" or "method" not in df.columns]
-    lines = [f"### {title}", "", "| " + " | ".join(cols) + " |",
-             "|" + "|".join(" --- " for _ in cols) + "|"]
-    for _, row in df.iterrows():
-        cells = []
-        for c in cols:
-            v = row[c]
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
-                cells.append(f"{v:.4f}" if c in ("final t", "s/image (test)") else
-                             f"{v:.2f}" if c == "s/frame" else
-                             f"{v:.3f}" if c in RATIO_COLUMNS else
-                             str(int(v)) if c in INT_COLUMNS else _fmt(float(v)))
-            elif isinstance(v, float):  # NaN: no value
-                cells.append("-")
-            else:
-                cells.append("" if v is None else str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def write_tables(params: dict, results: Path = RESULTS, out: Path = TABLES,
