@@ -35,6 +35,12 @@ def test_generate_train_predict_commands(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     ckpt = work / "epoch_1.pth"
     assert ckpt.is_file()
+    # it tells how to measure the threshold on this data; the command runs as printed
+    shown = res.stdout.split("python -m srtod ", 1)[1].split()
+    assert shown[:3] == ["threshold", config, str(ckpt)] and "--data-root" in shown
+    res = _srtod(*shown, "--out", str(tmp_path / "thr"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads((tmp_path / "thr" / "threshold.json").read_text())["n_images"] == 2
     out = tmp_path / "dets.json"
     res = _srtod("predict", config, str(ckpt), "--data-root", str(data), "--image-size", "96",
                  "--out", str(out), "--evaluate")

@@ -66,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
             return 2
     result = train(cfg, work_dir, resume=not args.no_resume)
     print(f"checkpoint: {result.checkpoint}")
+    if (cfg.model.get("srtod") or {}).get("dgfe"):
+        flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in
+                        (("dataset", args.dataset), ("data_root", args.data_root),
+                         ("image_size", args.image_size)) if v)
+        print("what DGFE's threshold switches on, and the t that fits this data (docs/threshold.md):"
+              f"\n  python -m srtod threshold {args.config} {result.checkpoint}{flags}")
     return 0
 
 
