@@ -2,7 +2,7 @@
 # (paper Sec. 4.1, DroneSwarms), fewer RoIs, on the embedded synthetic anti-UAV set.
 # 128 RoIs per image from 300 proposals. 64 from 200 made a training step ~25% faster on one CPU
 # thread but converged far more slowly (measured: test AP +5.7 from 12 to 18 epochs, against
-# +1.1 with 128 from 300; see README). Training keeps the 500 best anchors per level before the
+# +1.1 with 128 from 300; see docs/benchmark.md). Training keeps the 500 best anchors per level before the
 # proposal NMS (test: 1000): at 128 px P2 has 3072 anchors, and mmcv's CPU NMS of 1000 per level
 # took 12% of a training step (measured, benchmarks/bench_train_speed.py).
 _base_ = [
