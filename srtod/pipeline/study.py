@@ -194,7 +194,8 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
     """
     rows, compare, coverage, cache = [], [], [], {}
     labelled = [(label, exp, change) for label, exp, change in ROWS] + [
-        (f"{label} (this study)", exp, "reference") for label, exp in REFERENCES]
+        (f"{label} ({source})", prefix + exp, "reference") for label, exp in REFERENCES
+        for source, prefix in (("this study", ""), ("published", PUBLISHED_PREFIX))]
     for label, exp, change in labelled:
         runs = _seed_runs(exp, seeds)
         done = [r for r in runs.values() if load_record(r, results).get("enabled")]
