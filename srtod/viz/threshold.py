@@ -21,7 +21,7 @@ def plot_threshold_curve(curve: pd.DataFrame, summary: dict,
     best = summary["recommended"]
     named = summary.get("at", {})
     with styled():
-        fig = new_figure((15, 4.4))
+        fig = new_figure((15, 5.6))
         ax_roc, ax_t, ax_peak = fig.subplots(1, 3)
         floor = 1e-5  # background shares of 0 drawn at the log axis' floor
         for key, color in _BUCKET_COLORS.items():
@@ -41,7 +41,8 @@ def plot_threshold_curve(curve: pd.DataFrame, summary: dict,
         ax_roc.scatter(max(best["background_on"], floor), 100 * best["touched_vt"], s=90,
                        facecolor="none", edgecolor="tab:blue", linewidth=2, zorder=4,
                        label=f"recommended: t = {best['t255']:.2f}/255")
-        ax_roc.legend(fontsize=7, loc="lower right")
+        ax_roc.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.16), ncol=2,
+                      frameon=False)
 
         ax_t.plot(curve["t255"], 100 * curve["background_on"], color="0.3", label="background on")
         ax_t.plot(curve["t255"], 100 * curve["touched_vt"], color="tab:red",
