@@ -45,7 +45,9 @@ def main() -> None:
                      "at 40/255: background on %": 100 * paper["background_on"],
                      "at 40/255: very tiny touched %": 100 * paper["touched_vt"],
                      "at 40/255: very tiny covered %": 100 * paper["covered_vt"],
-                     "median very tiny peak D x 255": 255 * s["distribution"]["peak_vt"]["0.5"]})
+                     "median very tiny peak D x 255": 255 * s["distribution"]["peak_vt"]["0.5"],
+                     "background D 90th percentile x 255":
+                         255 * s["distribution"]["background"]["0.9"]})
     df = pd.DataFrame(rows).sort_values("epoch")
     cols = list(df.columns)
     lines = [f"### D while SR-TOD trains ({args.split} split; config {args.config})", "",
@@ -62,11 +64,13 @@ def main() -> None:
     left.plot(df["epoch"], df["recommended t x 255"], "o-", label="recommended t")
     left.plot(df["epoch"], df["median very tiny peak D x 255"], "s--",
               label="median peak D of a very tiny box")
+    left.plot(df["epoch"], df["background D 90th percentile x 255"], "^:",
+              label="90th percentile of the background's D")
     left.axhline(40, color="0.4", ls=":", label="paper's t = 40/255")
     left.set_xlabel("epoch")
     left.set_ylabel("x 255")
     left.legend(fontsize=8)
-    left.set_title("t* and D shrink as the head learns")
+    left.set_title("recommended t and D during training")
     right.plot(df["epoch"], df["at 40/255: very tiny touched %"], "o-",
                label="very tiny boxes touched at 40/255")
     right.plot(df["epoch"], df["at 40/255: background on %"], "s-",
