@@ -126,8 +126,13 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     _fake_runs(direct, ann_file, ["faster_rcnn", "faster_rcnn_srtod", "thr_none"])
     records = tmp_path / "docs" / "records"
     for run in ("faster_rcnn", "faster_rcnn_srtod", "thr_none"):
-        write_record(run, direct, records)
+        write_record(run, direct, records, ann_file=ann_file)
     monkeypatch.setattr(srtod.paths, "study_records", lambda: records)
+    # the records' test set: found by its hash (here the fake ground truth, not a generated set)
+    monkeypatch.setattr(srtod.pipeline.study, "study_ground_truth",
+                        lambda recs, tmp: ann_file if srtod.pipeline.study.read_record(
+                            next(recs.glob("*.npz")))["record"]["test_annotations_sha256"]
+                        == srtod.pipeline.study.file_sha256(ann_file) else None)
     monkeypatch.setattr(srtod.pipeline.study, "study_records", lambda: records)
     monkeypatch.setattr(command, "record_runs", lambda runs: [])
     from srtod.cli import main
@@ -138,5 +143,6 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     assert "| SR-TOD, no threshold (D used directly) | no binarization | 1 of 3 |" in text
     assert "| SR-TOD, t measured, fixed | t | 0 of 3 |" in text
     assert (out / "paired_differences.png").stat().st_size > 5_000
-    assert len(pd.read_csv(out / "compare.csv")) > 0
+    compare = pd.read_csv(out / "compare.csv")
+    assert len(compare) > 0 and (compare["replicates"] == 20).any()  # image-level intervals
     assert "3 recorded runs" in capsys.readouterr().out
