@@ -10,7 +10,6 @@ and at the model's own t. ``python -m srtod threshold`` is its command.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .data.cocoio import dump_json
+from .evaluation.coverage import gt_boxes
 from .evaluation.threshold_curve import (
     PAPER_THRESHOLDS,
     ThresholdCurve,
@@ -27,16 +27,6 @@ from .evaluation.threshold_curve import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def gt_boxes(ann_file: Path) -> dict[int, np.ndarray]:
-    """Non-crowd ground-truth boxes (x, y, w, h) per image id of a COCO json."""
-    data = json.loads(Path(ann_file).read_text())
-    boxes: dict[int, list] = {}
-    for ann in data["annotations"]:
-        if not ann.get("iscrowd", 0):
-            boxes.setdefault(ann["image_id"], []).append(ann["bbox"])
-    return {k: np.asarray(v, dtype=float).reshape(-1, 4) for k, v in boxes.items()}
 
 
 def model_threshold(model) -> tuple[str | None, float | None]:
@@ -65,9 +55,13 @@ def split_loader_cfg(cfg, split: str) -> dict:
 
 
 def measure_threshold(cfg, checkpoint: str | Path, out_dir: str | Path, split: str = "val",
-                      device: str | None = None, limit: int | None = None) -> dict[str, Any]:
+                      device: str | None = None, limit: int | None = None,
+                      model=None) -> dict[str, Any]:
     """Measure the threshold curve of a trained model on ``split`` (``train``, ``val`` or
-    ``test``) and write it to ``out_dir``; returns the summary written to ``threshold.json``."""
+    ``test``) and write it to ``out_dir``; returns the summary written to ``threshold.json``.
+    ``model``: the checkpoint's model when the caller has built it already."""
+    from mmengine.runner import Runner
+
     from .inference import build_model, iter_predictions
     from .viz import save
     from .viz.threshold import plot_threshold_curve
@@ -77,15 +71,14 @@ def measure_threshold(cfg, checkpoint: str | Path, out_dir: str | Path, split: s
                          "is no difference map to measure (an SR-TOD or RH-only config is needed)")
     loader_cfg = split_loader_cfg(cfg, split)
     ann_file = Path(loader_cfg["dataset"].get("data_root") or "") / loader_cfg["dataset"]["ann_file"]
-    model = build_model(cfg, checkpoint, device=device)
+    if model is None:
+        model = build_model(cfg, checkpoint, device=device)
     mode, own_t = model_threshold(model)
     extras = {f"paper {k} ({round(v * 255)}/255)": v for k, v in PAPER_THRESHOLDS.items()}
     if own_t is not None and mode != "quantile":
         extras[f"this model's t ({mode})"] = own_t
     curve = ThresholdCurve(grid=grid_with(extras.values()))
     boxes = gt_boxes(ann_file)
-    from mmengine.runner import Runner
-
     loader = Runner.build_dataloader(loader_cfg)
     for pred in iter_predictions(model, loader, record_maps=True, limit=limit):
         curve.add(pred.maps["dmap"], boxes.get(pred.img_id, np.zeros((0, 4))))

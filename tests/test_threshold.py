@@ -154,8 +154,8 @@ def test_threshold_command_measures_the_models_difference_maps(tiny_srtod, capsy
 
     from srtod.cli import main
     from srtod.config import load_config
+    from srtod.evaluation.coverage import gt_boxes
     from srtod.inference import build_loader, build_model, iter_predictions
-    from srtod.threshold import gt_boxes
 
     root, out = tiny_srtod, tiny_srtod / "out"
     code = main(["threshold", SRTOD, str(root / "srtod.pth"), "--data-root", str(root / "data"),

@@ -28,7 +28,7 @@ import numpy as np
 from .protocols import AITOD_BUCKET_KEYS, AITOD_SIDE_EDGES
 
 
-def _box_pixels(boxes: np.ndarray, height: int, width: int) -> tuple[np.ndarray, ...]:
+def box_pixels(boxes: np.ndarray, height: int, width: int) -> tuple[np.ndarray, ...]:
     """Integer pixel extents ``r0, r1, c0, c1`` (end exclusive) of xywh boxes, clipped."""
     x, y, w, h = boxes.T
     c0 = np.floor(x)
@@ -40,7 +40,7 @@ def _box_pixels(boxes: np.ndarray, height: int, width: int) -> tuple[np.ndarray,
     return tuple(v.astype(np.int64) for v in (r0, r1, c0, c1))
 
 
-def _union_mask(extents: tuple[np.ndarray, ...], height: int, width: int) -> np.ndarray:
+def union_mask(extents: tuple[np.ndarray, ...], height: int, width: int) -> np.ndarray:
     """Boolean map of the pixels inside at least one box (2-D difference array)."""
     r0, r1, c0, c1 = extents
     diff = np.zeros((height + 1, width + 1), dtype=np.int32)
@@ -49,6 +49,19 @@ def _union_mask(extents: tuple[np.ndarray, ...], height: int, width: int) -> np.
     np.add.at(diff, (r1, c0), -1)
     np.add.at(diff, (r1, c1), 1)
     return diff.cumsum(axis=0).cumsum(axis=1)[:height, :width] > 0
+
+
+def gt_boxes(ann_file) -> dict[int, np.ndarray]:
+    """Non-crowd ground-truth boxes ``[x, y, w, h]`` per image id of a COCO json file."""
+    import json
+    from pathlib import Path
+
+    data = json.loads(Path(ann_file).read_text())
+    boxes: dict[int, list] = {}
+    for ann in data["annotations"]:
+        if not ann.get("iscrowd", 0):
+            boxes.setdefault(ann["image_id"], []).append(ann["bbox"])
+    return {k: np.asarray(v, dtype=float).reshape(-1, 4) for k, v in boxes.items()}
 
 
 def difference_map_coverage(
@@ -95,7 +108,7 @@ def difference_map_coverage(
         if not np.isfinite(boxes).all() or (boxes[:, 2:] < 0).any():
             raise ValueError(f"boxes of image #{i} must be finite [x, y, w, h] with w, h >= 0")
 
-        extents = _box_pixels(boxes, height, width)
+        extents = box_pixels(boxes, height, width)
         r0, r1, c0, c1 = extents
         area_px = (r1 - r0) * (c1 - c0)
         inside = area_px > 0
@@ -112,7 +125,7 @@ def difference_map_coverage(
         n_touched += np.bincount(bucket, weights=hits > 0, minlength=nb).astype(np.int64)
         covered_sum += np.bincount(bucket, weights=hits / area_px, minlength=nb)
 
-        background = ~_union_mask(extents, height, width)
+        background = ~union_mask(extents, height, width)
         bg_pixels += int(background.sum())
         bg_covered += int((mask & background).sum())
         all_pixels += height * width

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .coverage import _box_pixels, _union_mask
+from .coverage import box_pixels, union_mask
 from .protocols import AITOD_BUCKET_KEYS, AITOD_SIDE_EDGES
 
 #: The paper's thresholds (Sec. 4.2 and the official configs), in the units of D (intensities in
@@ -74,11 +74,11 @@ class ThresholdCurve:
             raise ValueError(f"difference map #{self.n_images} holds NaN or infinite values")
         height, width = d.shape
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-        extents = _box_pixels(boxes, height, width)
+        extents = box_pixels(boxes, height, width)
         bins = self._bins(d)
         ng = self.grid.size
         self._all_hist += np.bincount(bins.ravel(), minlength=ng + 1)
-        background = ~_union_mask(extents, height, width)
+        background = ~union_mask(extents, height, width)
         self._bg_hist += np.bincount(bins[background], minlength=ng + 1)
         side = np.sqrt(boxes[:, 2] * boxes[:, 3])
         buckets = np.searchsorted(np.asarray(self.side_edges), side, side="right")

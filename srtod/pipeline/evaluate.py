@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,16 +38,6 @@ def _coverage_inputs(predictions, gt_by_image: dict[int, np.ndarray]):
     return masks, boxes
 
 
-def _gt_boxes(ann_file: Path) -> dict[int, np.ndarray]:
-    """Non-crowd ground-truth boxes (x, y, w, h) per image id."""
-    data = json.loads(ann_file.read_text())
-    boxes: dict[int, list] = {}
-    for ann in data["annotations"]:
-        if not ann.get("iscrowd", 0):
-            boxes.setdefault(ann["image_id"], []).append(ann["bbox"])
-    return {k: np.asarray(v, dtype=float).reshape(-1, 4) for k, v in boxes.items()}
-
-
 def evaluate_experiment(params: dict, name: str, split: str = "test", threads: int = 2,
                         device: str | None = None) -> dict:
     """Predict ``split`` with the trained experiment, evaluate (AI-TOD protocol), and for SR-TOD
@@ -56,7 +45,9 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     import torch
 
     from ..evaluation import coverage_table, difference_map_coverage, evaluate_coco, pr_curves
+    from ..evaluation.coverage import gt_boxes
     from ..inference import build_loader, build_model, iter_predictions, to_coco_results
+    from ..threshold import model_threshold
 
     exp = resolve_experiment(params, name)
     out = run_dir("eval", name)
@@ -86,12 +77,11 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
                   images=len(predictions), device=str(next(model.parameters()).device),
                   seconds_per_image=round(seconds / max(len(predictions), 1), 4),
                   final_t=train_summary.get("final_t"))
-    threshold = getattr(getattr(getattr(model, "srtod", None), "dgfe", None), "threshold", None)
-    if threshold is not None and threshold.mode == "none":
+    if model_threshold(model)[0] == "none":
         # D enters DGFE unbinarized: there is no binary map whose coverage could be measured
         record["coverage"] = None
     elif exp.srtod and predictions and "mask" in predictions[0].maps:
-        masks, boxes = _coverage_inputs(predictions, _gt_boxes(ann_file))
+        masks, boxes = _coverage_inputs(predictions, gt_boxes(ann_file))
         coverage = difference_map_coverage(masks, boxes)
         table = coverage_table(coverage).reset_index().rename(columns=COVERAGE_COLUMNS)
         table.assign(experiment=name).to_csv(out / "coverage.csv", index=False)

@@ -110,13 +110,13 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
     n = params["active"].get("figures", {}).get("num_images", 2)
     det = params["active"]["ablation_detector"]
     srtod, base, hfd = (load_trained(params, x, device) for x in (f"{det}_srtod", det, "diff_highfreq"))
-    if srtod is not None:  # the threshold curve of the SR-TOD run (seed 0), validation split
+    if srtod is not None:
         from ..threshold import measure_threshold
 
-        cfg, checkpoint = trained(params, f"{det}_srtod")
-        measure_threshold(cfg, checkpoint, out / "threshold", split="val", device=device)
+        # the threshold curve of the SR-TOD run (seed 0), validation split
+        measure_threshold(srtod[0], trained(params, f"{det}_srtod")[1], out / "threshold",
+                          split="val", device=device, model=srtod[1])
         written.append(out / "threshold" / "threshold_curve.png")
-    if srtod is not None:
         crops, feats_base, feats_srtod, crop_boxes = [], [], [], []
         for i, batch in enumerate(_batches(srtod[0], n)):
             maps = forward_maps(srtod[1], batch)

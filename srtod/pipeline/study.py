@@ -162,13 +162,11 @@ def _seed_runs(experiment: str, n: int = 3) -> dict[int, str]:
     return profile_groups({"run": {experiment: n}})[experiment]
 
 
-def coverage_row(results: Path, runs: list[str]) -> dict[str, Any]:
-    """D_b's coverage (percent, mean over the runs that have it) and final t (x 255)."""
+def coverage_row(records: list[dict]) -> dict[str, Any]:
+    """D_b's coverage (percent, mean over the evaluation ``records`` that have it) and final t
+    (x 255)."""
     cov, ts = [], []
-    for run in runs:
-        rec = load_record(run, results)
-        if not rec.get("enabled"):
-            continue
+    for rec in records:
         if rec.get("final_t") is not None:
             ts.append(255 * rec["final_t"])
         c = rec.get("coverage")
@@ -198,15 +196,16 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
         for source, prefix in (("this study", ""), ("published", PUBLISHED_PREFIX))]
     for label, exp, change in labelled:
         runs = _seed_runs(exp, seeds)
-        done = [r for r in runs.values() if load_record(r, results).get("enabled")]
+        done = [rec for rec in (load_record(r, results) for r in runs.values())
+                if rec.get("enabled")]
         row = {"row": label, "experiment": exp, "changes": change,
                "seeds": f"{len(done)} of {seeds}"}
         for m in metrics:
-            values = np.array([load_record(r, results)["metrics"][m] for r in done], dtype=float)
+            values = np.array([rec["metrics"][m] for rec in done], dtype=float)
             row[m] = values.mean() if values.size else float("nan")
             row[f"{m} std"] = values.std(ddof=1) if values.size > 1 else float("nan")
         rows.append(row)
-        coverage.append({"row": label, "seeds": row["seeds"], **coverage_row(results, done)})
+        coverage.append({"row": label, "seeds": row["seeds"], **coverage_row(done)})
         if change == "reference":
             continue
         for ref_label, ref in REFERENCES:
