@@ -41,8 +41,8 @@ FUSIONS = {"EA (attention)": "attention", "EM (multiply)": "multiply", "concat":
 DIFF_MAPS = {"PD": "pixel", "HFD": "highfreq"}
 DETECTORS = [
     ("faster-rcnn_r18-slim", (256, 256), 5,
-     "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
-     "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"),
+     "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
+     "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"),
     ("faster-rcnn_r50", (800, 1344), 3,
      "faster_rcnn/faster-rcnn_r50_fpn_20e_droneswarms.py",
      "faster_rcnn/srtod_faster-rcnn_r50_fpn_20e_droneswarms.py"),

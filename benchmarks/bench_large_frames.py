@@ -42,7 +42,7 @@ def main() -> None:
     from srtod.paths import portable
     from srtod.pipeline.detect import compare_modes, detection_modes, large_frames
     from srtod.pipeline.markdown import to_markdown
-    from srtod.pipeline.params import load_params
+    from srtod.pipeline.params import load_params, synthetic_image_size
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -53,7 +53,7 @@ def main() -> None:
         from srtod.pipeline.detect import profile_checkpoint
 
         config, checkpoint = profile_checkpoint(params)
-    size = args.train_size or params["active"]["data"]["image_size"]
+    size = args.train_size or synthetic_image_size(params)
     gt_file = large_frames(args.data, args.frames, seed=args.seed)
     gt = json.loads(gt_file.read_text())
     frames = [args.data / "images" / "test" / im["file_name"]

@@ -37,8 +37,8 @@ from srtod.pipeline.cost import HEAD_KEY, head_variants  # noqa: E402
 CONFIGS = {
     "paper": ("faster_rcnn/faster-rcnn_r50_fpn_20e_droneswarms.py",
               "faster_rcnn/srtod_faster-rcnn_r50_fpn_20e_droneswarms.py"),
-    "slim": ("faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
-             "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"),
+    "slim": ("faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
+             "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"),
 }
 
 def describe(head: dict | None) -> str:

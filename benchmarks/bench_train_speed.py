@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-CONFIGS = {"baseline": "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
-           "SR-TOD": "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"}
+CONFIGS = {"baseline": "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
+           "SR-TOD": "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"}
 
 
 def _speed(config: str, data_root: str, size: int, batch: int, iters: int, warmup: int,

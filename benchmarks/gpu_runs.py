@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from srtod.paths import RESULTS, WORK_DIRS, run_dir, work_dir  # noqa: E402
 from srtod.pipeline.evaluate import evaluate_experiments  # noqa: E402
 from srtod.pipeline.parallel import THREAD_VARS, epochs_done, run_logged  # noqa: E402
-from srtod.pipeline.params import load_params, resolve_experiment  # noqa: E402
+from srtod.pipeline.params import load_params, max_epochs  # noqa: E402
 from srtod.pipeline.train import train_experiment  # noqa: E402
 
 log = logging.getLogger("gpu_runs")
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     params = load_params(profile=args.profile)
     groups = [[n for n in g.split(",") if n] for g in args.group]
     names = [n for g in groups for n in g]
-    total = {n: resolve_experiment(params, n).options.get("train_cfg.max_epochs", 0) for n in names}
+    total = {n: max_epochs(params, n) for n in names}
     ctx = mp.get_context("spawn")
     os.environ.update({k: "1" for k in THREAD_VARS})  # inherited by the spawned runs
     start = time.perf_counter()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from srtod.pipeline.params import SEED_SUFFIX, load_params
+from srtod.pipeline.params import SEED_SUFFIX, load_params, max_epochs
 from srtod.viz.plots import plot_val_curves
 
 
@@ -22,11 +22,12 @@ def main() -> None:
     parser.add_argument("results", type=Path)
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
-    full = load_params(profile="full")
-    epochs = full["active"]["train"]["max_epochs"]
-    labels = {"faster_rcnn": f"baseline {epochs} ep", "faster_rcnn_srtod": f"SR-TOD {epochs} ep",
-              "faster_rcnn_long": f"baseline {round(1.5 * epochs)} ep",
-              "faster_rcnn_srtod_long": f"SR-TOD {round(1.5 * epochs)} ep"}
+    params = load_params(profile="default")
+    epochs = {n: max_epochs(params, n) for n in ("faster_rcnn", "faster_rcnn_long")}
+    labels = {"faster_rcnn": f"baseline {epochs['faster_rcnn']} ep",
+              "faster_rcnn_srtod": f"SR-TOD {epochs['faster_rcnn']} ep",
+              "faster_rcnn_long": f"baseline {epochs['faster_rcnn_long']} ep",
+              "faster_rcnn_srtod_long": f"SR-TOD {epochs['faster_rcnn_long']} ep"}
     curves, groups = {}, {}
     for csv in sorted((args.results / "train").glob("faster_rcnn*/val_curve.csv")):
         run = csv.parent.name

@@ -258,21 +258,33 @@ def load_config(config: str | Path | Config, *, dataset: str | None = None,
     return cfg
 
 
-def _portable_paths(node: Any) -> Any:
+def portable_paths(node: Any) -> Any:
     """``node`` with every absolute path string as :func:`srtod.paths.portable` records it."""
     if isinstance(node, Mapping):
-        return {k: _portable_paths(v) for k, v in node.items()}
+        return {k: portable_paths(v) for k, v in node.items()}
     if isinstance(node, (list, tuple)):
-        return [_portable_paths(v) for v in node]
+        return [portable_paths(v) for v in node]
     if isinstance(node, str) and Path(node).is_absolute():
         return paths.portable(node)
     return node
 
 
-def config_fingerprint(cfg: Config, ignore: tuple[str, ...] = ("work_dir", "resume", "load_from",
-                                                               "launcher")) -> str:
-    """A hash of everything in ``cfg`` that changes what training produces. Paths inside the
-    workspace or repository count relative to it, so a clone or a moved checkout keeps its runs."""
-    data = {k: _portable_paths(v) for k, v in cfg.to_dict().items() if k not in ignore}
+#: What mmengine's Runner reads from a config (``Runner.from_cfg``, the model wrapper, the imports):
+#: everything that changes what training produces. The other top-level names are the config's own
+#: variables (``image_scale``, ``slim_backbone``, ``threshold_init``, ...), which act only through
+#: these. ``work_dir``, ``resume``, ``load_from`` and ``launcher`` say where and how, not what.
+RUNNER_KEYS = ("model", "train_dataloader", "val_dataloader", "test_dataloader", "train_cfg",
+               "val_cfg", "test_cfg", "auto_scale_lr", "optim_wrapper", "param_scheduler",
+               "val_evaluator", "test_evaluator", "default_hooks", "custom_hooks",
+               "data_preprocessor", "env_cfg", "log_processor", "log_level", "visualizer",
+               "default_scope", "randomness", "experiment_name", "custom_imports",
+               "model_wrapper_cfg", "find_unused_parameters", "compile")
+
+
+def config_fingerprint(cfg: Config) -> str:
+    """A hash of everything in ``cfg`` that changes what training produces (:data:`RUNNER_KEYS`).
+    Paths inside the workspace or repository count relative to it, so a clone or a moved checkout
+    keeps its runs."""
+    data = {k: portable_paths(v) for k, v in cfg.to_dict().items() if k in RUNNER_KEYS}
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -3,7 +3,7 @@ names what is wrong with a file, and sliced inference for frames much larger tha
 
 Glossary: h x w an original image (or frame), K detections, S slices of one image.
 
-    det = srtod.Detector("faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py", "epoch_12.pth")
+    det = srtod.Detector("faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py", "epoch_12.pth")
     pred = det.predict("frame.jpg", maps=True)          # boxes in the frame's pixels, D and D_b
     pred = det.predict(bgr_array, slice=(512, 512))     # sliced (overlap 0.2, plus the full frame)
 """

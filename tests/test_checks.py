@@ -7,7 +7,7 @@ from srtod.checks import check_config, encoder_tokens
 from srtod.config import load_config
 from srtod.inference import build_model
 
-DINO = "dino/dino-4scale_r18-slim_cpu_synthetic.py"
+DINO = "dino/dino-4scale_r18-slim_60e_synthetic-128.py"
 
 
 def test_encoder_tokens_match_the_built_models_feature_maps():
@@ -36,5 +36,5 @@ def test_too_many_queries_for_the_input_is_named_with_its_fix():
 
 
 def test_models_without_query_selection_are_not_checked():
-    check_config(load_config("faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
+    check_config(load_config("faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
                              image_size=32))

@@ -28,7 +28,7 @@ def test_generate_train_predict_commands(tmp_path):
     data = tmp_path / "data"
     assert _srtod("generate", "--out", str(data), "--train", "4", "--val", "2", "--test", "2",
                   "--size", "96", "--no-progress").returncode == 0
-    config = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+    config = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
     work = tmp_path / "work"
     res = _srtod("train", config, "--work-dir", str(work), "--data-root", str(data),
                  "--image-size", "96", "--cfg-options", "train_cfg.max_epochs=1")
@@ -67,7 +67,7 @@ def test_generate_train_predict_commands(tmp_path):
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the no-GPU errors")
 def test_gpu_options_without_a_gpu_say_so():
     """--device cuda and --amp on a machine without a GPU: one line on stderr, exit code 2."""
-    config = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+    config = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
     for args in (("predict", config, "x.pth", "--device", "cuda"),
                  ("benchmark", "--device", "cuda:0"),
                  ("pipeline", "figures", "--device", "cuda")):

@@ -16,8 +16,8 @@ import torch
 from srtod.detect import BadImage, SliceConfig, merge_detections, read_image, slice_windows
 from srtod.inference import CheckpointMismatch
 
-SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
-FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
+FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 SIZE = 128
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 pytestmark = pytest.mark.slow
-CONFIG = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+CONFIG = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 
 
 def _launch(data, work_dir, port):

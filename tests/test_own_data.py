@@ -11,7 +11,7 @@ from srtod.config import load_config
 from srtod.data.catalog import annotation_classes
 from srtod.data.cocoio import DataError
 
-FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 CLASSES = ("drone", "bird")
 
 
@@ -39,9 +39,9 @@ def _heads(cfg):
     return [n["num_classes"] for n in _walk(cfg.model) if "num_classes" in n]
 
 
-@pytest.mark.parametrize("config", [FRCNN, "cascade_rcnn/srtod_cascade-rcnn_r18-slim_fpn_cpu_synthetic.py",
-                                    "retinanet/retinanet_r18-slim_fpn_cpu_synthetic.py",
-                                    "dino/srtod_dino-4scale_r18-slim_cpu_synthetic.py"])
+@pytest.mark.parametrize("config", [FRCNN, "cascade_rcnn/srtod_cascade-rcnn_r18-slim_fpn_60e_synthetic-128.py",
+                                    "retinanet/retinanet_r18-slim_fpn_60e_synthetic-128.py",
+                                    "dino/srtod_dino-4scale_r18-slim_60e_synthetic-128.py"])
 def test_classes_follow_the_json(two_class_data, config):
     for dataset in (None, "coco"):
         cfg = load_config(config, dataset=dataset, data_root=two_class_data)

@@ -43,7 +43,8 @@ MAX_DETS = 1500  # the AI-TOD protocol, on every data set (paper Sec. 4.1, "Eval
 # rfla and detectors: Cascade R-CNN with RFLA's RPN / DetectoRS' backbone and pyramid
 DETECTORS = ("faster_rcnn", "cascade_rcnn", "retinanet", "dino", "rfla", "detectors")
 
-PAPER_CONFIGS = [c for c in list_configs() if "_r50_" in c]
+PAPER_CONFIGS = [c for c in list_configs() if "_r50_" in c and not c.startswith("ablations/")]
+ABLATIONS = [c for c in list_configs() if "_r50_" in c and c.startswith("ablations/")]
 
 
 def _data_set(config: str) -> str:
@@ -173,13 +174,13 @@ def test_pipeline_selects_the_data_sets_config_without_patching_it(monkeypatch):
 
     monkeypatch.setattr(srtod.config, "switch_dataset", no_patching)
     params = load_params(profile="paper")
-    # the detectors, and one ablation (`base: ablation`, the ablation detector's SR-TOD config)
-    names = [n for n in params["active"]["run"] if "config" in params["experiments"][n]]
+    # the detectors, and one ablation (a config per data set inheriting the SR-TOD Cascade R-CNN)
+    names = [n for n in params["active"]["run"] if params["experiments"][n].get("detector")]
     for data in PAPER:
         params["active"]["data"]["name"] = data
         for name in names + ["thr_fixed"]:
             exp = resolve_experiment(params, name)
-            assert exp.config in PAPER_CONFIGS and _data_set(exp.config) == data
+            assert exp.config in PAPER_CONFIGS + ABLATIONS and _data_set(exp.config) == data
     params["active"]["data"]["name"] = "aitod"
     for name in names + ["thr_fixed"]:  # loaded as the train and evaluate stages do
         cfg = experiment_config(params, resolve_experiment(params, name))

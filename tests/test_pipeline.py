@@ -14,7 +14,7 @@ import yaml
 
 from srtod.paths import ROOT
 from srtod.pipeline.markdown import to_markdown
-from srtod.pipeline.params import load_params, profile_runs, resolve_experiment
+from srtod.pipeline.params import load_params, max_epochs, profile_runs, resolve_experiment
 from srtod.pipeline.tables import table1, write_tables
 
 
@@ -23,30 +23,33 @@ def params():
     return load_params(profile="default")
 
 
-def test_experiments_resolve_through_base_chains(params):
+def test_a_run_is_a_config_file_at_a_seed(params):
     full = load_params(profile="study")
     rh = resolve_experiment(full, "rh_only")
-    assert rh.config.endswith("srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py")
-    assert rh.options["model.srtod.dgfe"] is None and rh.srtod and rh.enabled
+    assert rh.config == "ablations/rh-only_srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
+    assert rh.options == {"randomness.seed": 0} and rh.srtod and rh.enabled
     seed = resolve_experiment(full, "rh_only_s2")  # <experiment>_s<k>: the experiment at seed k
-    assert seed.seed == 2 and seed.options["randomness.seed"] == 2 and seed.group == "rh_only"
-    assert seed.options["model.srtod.dgfe"] is None and seed.enabled
+    assert seed.seed == 2 and seed.options == {"randomness.seed": 2} and seed.group == "rh_only"
+    assert seed.config == rh.config and seed.enabled
     assert not resolve_experiment(full, "rh_only_s3").enabled  # the profile runs 3 seeds: 0-2
     assert resolve_experiment(params, "faster_rcnn").srtod is False
-    train = params["active"]["train"]
-    assert resolve_experiment(params, "faster_rcnn_srtod_s2").options["train_cfg.max_epochs"] \
-        == train["max_epochs"]
-    longer = resolve_experiment(full, "faster_rcnn_srtod_long")  # the convergence check
-    assert longer.options["train_cfg.max_epochs"] == round(1.5 * train["max_epochs"])
+    assert max_epochs(params, "faster_rcnn_srtod_s2") == 60  # the config's schedule
+    assert max_epochs(full, "faster_rcnn_srtod_long") == 90  # the convergence check
+    longer = resolve_experiment(full, "faster_rcnn_srtod_long")
     assert longer.srtod and longer.group == "faster_rcnn_srtod_long"
     assert not resolve_experiment(params, "dino").enabled  # DETRs stay in smoke and paper
+    smoke = load_params(profile="smoke")  # smoke's declared cfg_options: a look in seconds
+    assert max_epochs(smoke, "faster_rcnn_srtod") == 1
     paper = load_params(profile="paper")
-    assert resolve_experiment(paper, "rh_only").config.startswith("cascade_rcnn/srtod_")
-    assert "train_cfg.max_epochs" not in resolve_experiment(paper, "rh_only").options
+    assert resolve_experiment(paper, "rh_only").config == \
+        "ablations/rh-only_srtod_cascade-rcnn_r50_fpn_20e_droneswarms.py"
+    assert resolve_experiment(paper, "rh_only").options == {"randomness.seed": 0}
     with pytest.raises(KeyError, match="nope"):
         resolve_experiment(params, "nope")
     with pytest.raises(KeyError, match="nope_s1"):
         resolve_experiment(params, "nope_s1")
+    with pytest.raises(ValueError, match="thr_measured has no 'paper' config"):
+        resolve_experiment(paper, "thr_measured")
 
 
 def test_profile_runs_expand_seeds(params):
@@ -62,7 +65,7 @@ def test_profile_runs_expand_seeds(params):
         for run in profile_runs(p["active"]):
             assert resolve_experiment(p, run).enabled
     full = load_params(profile="study")["active"]
-    assert full["train"] == params["active"]["train"] and full["data"] == params["active"]["data"]
+    assert full["model"] == params["active"]["model"] and full["data"] == params["active"]["data"]
 
 
 def test_bad_params_name_the_file_and_key(tmp_path):
@@ -164,13 +167,13 @@ def test_convergence_table_over_seeds(tmp_path):
     mean = table.iloc[3]
     half = 4.302653 * np.std([-1.0, 0.5, -1.0], ddof=1) / np.sqrt(3)  # t(0.975, 2)
     assert (mean["AP gain low"], mean["AP gain high"]) == pytest.approx((-0.5 - half, -0.5 + half))
-    epochs = full["active"]["train"]["max_epochs"]
+    epochs = 60  # the configs' schedules: 60 and 90 epochs
     assert mean["APvt"] == pytest.approx(34.0) and mean["epochs"] == epochs
-    assert mean["longer epochs"] == round(1.5 * epochs)
+    assert mean["longer epochs"] == 90
     assert mean["converged (AP gain < 1)"] == "yes (mean; CI reaches 1)"  # high = 1.65
     assert table.columns[-1] == "converged (AP gain < 1)"
     md = to_markdown(table, "c")
-    assert f"| faster_rcnn | mean of 3 | {epochs} | {round(1.5 * epochs)} | 31.0 | 30.5 | -0.5 |" in md
+    assert f"| faster_rcnn | mean of 3 | {epochs} | 90 | 31.0 | 30.5 | -0.5 |" in md
     # the normal-schedule metrics from a published all_metrics.json instead: runs it lacks drop out
     for short in tmp_path.glob("eval/faster_rcnn/metrics.json"):
         short.unlink()  # not read when a reference is given
@@ -220,7 +223,8 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
     # intervals, and the 1.5x-longer baseline: a convergence row
     compare = (results / "tables/compare.md").read_text()
     assert "| faster_rcnn_srtod vs faster_rcnn | AP | 2 |" in compare
-    assert "| faster_rcnn | 0 | 1 | 2 |" in (results / "tables/convergence.md").read_text()
+    # smoke's cfg_options train every run 1 epoch, the longer schedule too
+    assert "| faster_rcnn | 0 | 1 | 1 |" in (results / "tables/convergence.md").read_text()
     # experiments the profile does not run leave nothing behind
     assert not (results / "train/faster_rcnn_s2").exists()
     # coverage is measured for binary difference maps only: not for the unbinarized D of 'w/o T'

@@ -76,7 +76,7 @@ def test_bad_lite_settings_are_named():
 
 
 def test_config_switches_the_head_and_keeps_the_paper_default():
-    cfg = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+    cfg = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
     paper = build_model(load_config(cfg), device="cpu")
     assert type(paper.srtod.recon_head) is ReconstructionHead
     lite = build_model(load_config(cfg, options={

@@ -126,8 +126,8 @@ def test_quantile_threshold_config_and_errors():
         Threshold(mode="quantile", quantile=1.0)
 
 
-SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
-FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
+FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 
 
 @pytest.fixture(scope="module")

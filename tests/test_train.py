@@ -15,8 +15,8 @@ from srtod.inference import predict_split
 from srtod.pipeline.train import final_threshold, read_curves, read_val_curve, step_seconds
 
 pytestmark = pytest.mark.slow
-FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
-SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py"
+FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
+SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 
 
 @pytest.fixture(scope="module")

@@ -330,8 +330,8 @@ def cost_table(pairs: Sequence[tuple[str, Any, Any]], image_hw: tuple[int, int],
 def default_pairs() -> list[tuple[str, str, str]]:
     """The slim Faster R-CNN pair (the CLI's default)."""
     return [("faster-rcnn_r18-slim",
-             "faster_rcnn/faster-rcnn_r18-slim_fpn_cpu_synthetic.py",
-             "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_cpu_synthetic.py")]
+             "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
+             "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py")]
 
 
 def pair_configs(configs: Sequence[str]) -> list[tuple[str, str, str]]:

@@ -9,18 +9,30 @@ import pandas as pd
 
 from ..paths import RESULTS
 from .markdown import to_markdown
-from .params import resolve_experiment
+from .params import (
+    ablation_detector,
+    experiment_config,
+    experiment_parent,
+    profile_groups,
+    resolve_experiment,
+    synthetic_image_size,
+)
 
 PAPER_SIZE = (800, 1344)
 REPEATS = 15  # timed runs per model: enough for a 96.5% interval of the median paired ratio
-HEAD_KEY = "model.srtod.recon_head"  # the option by which an experiment changes the RH
 
 
-def head_variants(experiments: dict) -> dict[str, dict]:
-    """``{experiment: recon_head config}`` of the experiments that change the reconstruction head
-    (``params.yaml``: ``options: {model.srtod.recon_head: ...}``)."""
-    return {name: spec["options"][HEAD_KEY] for name, spec in experiments.items()
-            if HEAD_KEY in (spec.get("options") or {})}
+def head_variants(params: dict) -> list[str]:
+    """The experiments of the active profile that change SR-TOD's reconstruction head: an
+    ablation whose config sets ``model.srtod.recon_head``."""
+    variants = []
+    for name in profile_groups(params["active"]):
+        if experiment_parent(params, name) is None:
+            continue  # a detector of its own: the paper's head
+        srtod = experiment_config(params, resolve_experiment(params, name)).model.get("srtod")
+        if (srtod or {}).get("recon_head"):
+            variants.append(name)
+    return variants
 
 
 def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
@@ -29,13 +41,11 @@ def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
     ablation detector without SR-TOD, with the paper's head and with every head variant the
     profile trains; None when it trains none."""
     from ..evaluation.cost import interleaved_costs
-    from .params import experiment_config, profile_groups
 
-    trained = set(profile_groups(params["active"]))
-    variants = [v for v in head_variants(params["experiments"]) if v in trained]
+    variants = head_variants(params)
     if not variants:
         return None
-    det = params["active"]["ablation_detector"]
+    det = ablation_detector(params)
     names = [det, f"{det}_srtod", *variants]
     cfgs = {n: experiment_config(params, resolve_experiment(params, n)) for n in names}
     stats = interleaved_costs(cfgs, image_hw, repeats=repeats, device=device)
@@ -49,12 +59,10 @@ def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
 def detector_pairs(params: dict) -> list[tuple[str, str, str]]:
     """(detector, baseline config, SR-TOD config) for every detector of Tab. 1 that the active
     profile trains (with or without SR-TOD)."""
-    from .params import profile_groups
-
     trained = set(profile_groups(params["active"]))
     pairs = []
     for name, spec in params["experiments"].items():
-        if "config" in spec and f"{name}_srtod" in params["experiments"] \
+        if spec.get("detector") and f"{name}_srtod" in params["experiments"] \
                 and trained & {name, f"{name}_srtod"}:
             base = resolve_experiment(params, name)
             srtod = resolve_experiment(params, f"{name}_srtod")
@@ -67,7 +75,7 @@ def cost_stage(params: dict, out=RESULTS / "cost", device: str | None = None) ->
     ``results/cost/cost.{csv,md,json}``; returns the table."""
     from ..evaluation.cost import cost_table
 
-    size = params["active"]["data"].get("image_size")
+    size = synthetic_image_size(params)
     image_hw = (size, size) if size else PAPER_SIZE
     repeats = 1 if params["profile"] == "smoke" else REPEATS
     table = cost_table(detector_pairs(params), image_hw, repeats=repeats, device=device)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..paths import RESULTS, run_dir
+from .params import ablation_detector, synthetic_image_size
 
 #: the large frame of the comparison, (height, width): DroneSwarms' 1920 x 1080
 LARGE_FRAME = (1080, 1920)
@@ -108,7 +109,7 @@ def profile_checkpoint(params: dict, name: str | None = None) -> tuple[object, P
     ablation detector (``<detector>_srtod``, seed 0)."""
     from .params import trained
 
-    name = name or f"{params['active']['ablation_detector']}_srtod"
+    name = name or f"{ablation_detector(params)}_srtod"
     run = trained(params, name)
     if run is None:
         raise FileNotFoundError(f"{run_dir('train', name) / 'summary.json'}: no trained run "
@@ -152,7 +153,7 @@ def run_detect(params: dict, *, config=None, checkpoint: str | Path | None = Non
         gt = json.loads(gt_file.read_text())
         frames = [gt_file.parents[1] / "images" / "test" / im["file_name"]
                   for im in sorted(gt["images"], key=lambda im: im["id"])]
-    train_size = params["active"]["data"].get("image_size") or 800
+    train_size = synthetic_image_size(params) or 800
     table, preds = compare_modes(config, checkpoint, frames, detection_modes(train_size), gt=gt,
                                  device=device)
     out.mkdir(parents=True, exist_ok=True)

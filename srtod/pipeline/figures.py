@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from ..paths import FIGURES, RESULTS, TABLES, run_dir
-from .params import trained
+from .params import ablation_detector, trained
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     n = params["active"].get("figures", {}).get("num_images", 2)
-    det = params["active"]["ablation_detector"]
+    det = ablation_detector(params)
     srtod, base, hfd = (load_trained(params, x, device) for x in (f"{det}_srtod", det, "diff_highfreq"))
     if srtod is not None:
         from ..threshold import measure_threshold

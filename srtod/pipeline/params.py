@@ -1,21 +1,25 @@
-"""Read ``params.yaml``: the active profile and the experiments it runs.
+"""Read ``params.yaml``: the active profile, the runs it trains and the config file of each.
 
-An experiment is resolved to a config path plus overrides: ``base`` chains are followed
-(``base: ablation`` means the SR-TOD config of the profile's ``ablation_detector``), options are
-merged base first, and the profile's training settings are applied last. ``seed`` and
-``epochs_scale`` (the profile's ``max_epochs`` times this; the LR schedule stretches with it) are
-inherited along the chain too.
+``params.yaml`` only picks: a run is a config file under ``srtod/configs`` (``experiments.<name>.
+config.<model size>``) at a seed. What the pipeline adds is the data root (the prepared data), the
+seed (``<name>_s<k>``: seed k) and, for the ``smoke`` profile only, its declared ``cfg_options``.
 
 A config entry may name one config per data set: ``{data}`` stands for the profile's ``data.name``
 and ``*`` for what the data set's config chooses itself (its schedule, e.g. ``20e`` or ``12e``); the
 pattern must match exactly one file under ``srtod/configs`` (:func:`resolve_config_pattern`).
+
+How runs relate (for the tables) is read from the configs too: an ablation's config inherits its
+parent's (:func:`parent_config`), so its detector, the ablation detector and what it is compared
+with follow from the files.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ import yaml
 from ..paths import CONFIGS, PREPARED, ROOT, WORK_DIRS, run_dir
 
 SEED_SUFFIX = re.compile(r"^(?P<base>.+)_s(?P<seed>[1-9][0-9]*)$")
+LONG_SUFFIX = "_long"  # <run>_long: <run> trained longer (the convergence check)
 
 
 @dataclass
@@ -79,19 +84,6 @@ def load_params(path: str | Path = ROOT / "params.yaml", profile: str | None = N
     return params
 
 
-def _train_options(train: dict, epochs_scale: float = 1.0) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    if train.get("max_epochs"):
-        options["train_cfg.max_epochs"] = max(1, round(train["max_epochs"] * epochs_scale))
-    if train.get("val_interval"):
-        options["train_cfg.val_interval"] = train["val_interval"]
-    if train.get("batch_size"):
-        options["train_dataloader.batch_size"] = train["batch_size"]
-    if train.get("lr"):
-        options["optim_wrapper.optimizer.lr"] = train["lr"]
-    return options
-
-
 def resolve_config_pattern(pattern: str, data: str) -> str:
     """The config named by ``pattern`` for data set ``data`` (a path relative to ``srtod/configs``):
     ``{data}`` is replaced by ``data`` and ``*`` matches the data set's own choice (its schedule).
@@ -109,51 +101,116 @@ def resolve_config_pattern(pattern: str, data: str) -> str:
     return matches[0]
 
 
+def experiment_config_path(params: dict, group: str) -> str | None:
+    """The config of experiment ``group`` under the active profile's model size (relative to
+    ``srtod/configs``); None when the experiment has no config of that size."""
+    active = params["active"]
+    pattern = params["experiments"][group]["config"].get(active["model"])
+    return None if pattern is None else resolve_config_pattern(pattern, active["data"]["name"])
+
+
+@cache
+def parent_config(config: str) -> str | None:
+    """The config that ``config`` inherits when its ``_base_`` is one file of ``srtod/configs``
+    (a run's parent: an ablation's SR-TOD detector, a longer schedule's run), relative to
+    ``srtod/configs``; None for a config built from several bases."""
+    path = CONFIGS / config
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "_base_"
+                                                 for t in node.targets):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                parent = (path.parent / node.value.value).resolve()
+                if parent.is_relative_to(CONFIGS.resolve()):
+                    return str(parent.relative_to(CONFIGS.resolve()))
+            return None
+    return None
+
+
+def experiment_parent(params: dict, group: str) -> str | None:
+    """The experiment whose config ``group``'s config inherits (same model size), if any."""
+    config = experiment_config_path(params, group)
+    parent = parent_config(config) if config else None
+    if parent is None:
+        return None
+    for name in params["experiments"]:
+        if name != group and experiment_config_path(params, name) == parent:
+            return name
+    return None
+
+
+def detector_of(params: dict, group: str) -> str:
+    """The detector (a Tab. 1 row) that ``group`` trains: its own ``detector``, else its parent's."""
+    seen = []
+    while group is not None and group not in seen:
+        spec = params["experiments"][group]
+        if spec.get("detector"):
+            return spec["detector"]
+        seen.append(group)
+        group = experiment_parent(params, group)
+    raise ValueError(f"params.yaml: experiments.{seen[0]} names no detector and its config "
+                     "inherits no other experiment's")
+
+
+def ablation_detector(params: dict) -> str:
+    """The experiment (without SR-TOD) of the detector the active profile ablates: the one whose
+    SR-TOD config ``rh_only``'s config inherits (Faster R-CNN on the slim configs, Cascade R-CNN
+    on the paper's)."""
+    parent = experiment_parent(params, "rh_only")
+    if parent is None or not parent.endswith("_srtod"):
+        raise ValueError("params.yaml: experiments.rh_only's config inherits no experiment's "
+                         "SR-TOD config")
+    return parent[: -len("_srtod")]
+
+
+def is_srtod(config: str) -> bool:
+    """Whether a config trains SR-TOD: its file name says so (``srtod_<detector>`` or an
+    ablation ``<change>_srtod_<detector>``)."""
+    return Path(config).name.startswith("srtod_") or "_srtod_" in Path(config).name
+
+
 def resolve_experiment(params: dict, name: str) -> Experiment:
     """Config, overrides and seed of run ``name`` (an experiment, or ``<experiment>_s<seed>``)
     under the active profile."""
     experiments, active = params["experiments"], params["active"]
-    group, seed_override = name, None
+    group, seed = name, 0
     match = SEED_SUFFIX.match(name)
     if name not in experiments and match and match["base"] in experiments:
-        group, seed_override = match["base"], int(match["seed"])
+        group, seed = match["base"], int(match["seed"])
     if group not in experiments:
         raise KeyError(f"params.yaml: no experiment {name!r} (known: {sorted(experiments)}, "
                        "each also as <name>_s<seed>)")
-    chain, current, seen = [], group, set()
-    while True:
-        if current in seen:
-            raise ValueError(f"params.yaml: experiments.{name}: circular 'base' chain {chain}")
-        seen.add(current)
-        spec = experiments[current]
-        chain.append(spec)
-        base = spec.get("base")
-        if base is None:
-            break
-        current = f"{active['ablation_detector']}_srtod" if base == "ablation" else base
-    root = chain[-1]
-    config = resolve_config_pattern(root["config"][active["model"]], active["data"]["name"])
-    options: dict[str, Any] = {}
-    seed, epochs_scale = 0, 1.0
-    for spec in reversed(chain):
-        options.update(spec.get("options") or {})
-        seed = spec.get("seed", seed)
-        epochs_scale = spec.get("epochs_scale", epochs_scale)
-    options.update(_train_options(active.get("train") or {}, epochs_scale))
-    seed = seed if seed_override is None else seed_override
-    options["randomness.seed"] = seed
-    return Experiment(name=name, detector=root["detector"], config=config, options=options,
-                      seed=seed, srtod=Path(config).name.startswith("srtod_"),
+    config = experiment_config_path(params, group)
+    if config is None:
+        raise ValueError(f"params.yaml: experiments.{group} has no {active['model']!r} config "
+                         f"(profile {params['profile']!r})")
+    options = {**(active.get("cfg_options") or {}), "randomness.seed": seed}
+    return Experiment(name=name, detector=detector_of(params, group), config=config,
+                      options=options, seed=seed, srtod=is_srtod(config),
                       enabled=name in profile_runs(active), group=group)
 
 
 def experiment_config(params: dict, exp: Experiment):
-    """The mmengine config of ``exp`` under the active profile (data set, root, size, options)."""
+    """The mmengine config of ``exp`` under the active profile: its file, pointed at the prepared
+    data (``data.name`` selects the data set of a ``{data}`` config), with the seed."""
     from ..config import load_config
 
-    data = params["active"]["data"]
-    return load_config(exp.config, dataset=data["name"], data_root=PREPARED,
-                       image_size=data.get("image_size"), options=exp.options)
+    return load_config(exp.config, dataset=params["active"]["data"]["name"], data_root=PREPARED,
+                       options=exp.options)
+
+
+def max_epochs(params: dict, name: str) -> int:
+    """The epochs run ``name`` trains (its config's, after the profile's ``cfg_options``)."""
+    return int(experiment_config(params, resolve_experiment(params, name)).train_cfg.max_epochs)
+
+
+def synthetic_image_size(params: dict) -> int | None:
+    """The size of the frames the prepare stage generates for the synthetic set: the input size of
+    its config base (``_base_/datasets/synthetic.py``); None for another data set."""
+    from ..config import dataset_base
+
+    if params["active"]["data"]["name"] != "synthetic":
+        return None
+    return int(max(dataset_base("synthetic").image_scale))
 
 
 def trained(params: dict, name: str):

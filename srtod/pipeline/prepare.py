@@ -9,6 +9,7 @@ from pathlib import Path
 from ..data.catalog import SPLITS
 from ..data.cocoio import dump_json
 from ..paths import PREPARED, RAW_DATA, RESULTS, ROOT
+from .params import synthetic_image_size
 
 
 def prepare_data(params: dict, out: Path = PREPARED, results: Path = RESULTS / "data") -> dict:
@@ -28,7 +29,7 @@ def prepare_data(params: dict, out: Path = PREPARED, results: Path = RESULTS / "
     if data["name"] == "synthetic":
         from ..data.synthetic import generate_dataset
 
-        summary = generate_dataset(out, num_images=data["num_images"], image_size=data["image_size"],
+        summary = generate_dataset(out, num_images=data["num_images"], image_size=synthetic_image_size(params),
                                    seed=data["seed"])
     else:
         raw = Path(data["root"]) if data.get("root") else RAW_DATA / data["name"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..paths import RESULTS, ROOT, WORK_DIRS
 from .parallel import epochs_done
-from .params import load_params, profile_runs, resolve_experiment
+from .params import load_params, max_epochs, profile_runs
 
 
 def _rel(path: Path) -> str:
@@ -33,8 +33,7 @@ class Progress:
     def __init__(self, params: dict) -> None:
         self.name = params["profile"]
         self.runs = profile_runs(params["active"])
-        self.total = {r: resolve_experiment(params, r).options.get("train_cfg.max_epochs") or 0
-                      for r in self.runs}
+        self.total = {r: max_epochs(params, r) for r in self.runs}
 
     def done(self) -> dict[str, int]:
         return {r: min(epochs_done(WORK_DIRS / r), self.total[r]) for r in self.runs}

@@ -17,7 +17,17 @@ import pandas as pd
 from ..paths import PREPARED, RESULTS, TABLES, run_dir
 from .markdown import TITLES, compare_markdown, to_markdown
 from .paper import ABLATION_METRICS, MAIN_TABLE, PAPER_ABLATIONS, PAPER_TAB1, TAB1_METRICS
-from .params import profile_groups, profile_runs, resolve_experiment
+from .params import (
+    LONG_SUFFIX,
+    ablation_detector,
+    detector_of,
+    experiment_config_path,
+    experiment_parent,
+    is_srtod,
+    max_epochs,
+    profile_groups,
+    profile_runs,
+)
 
 COMPARE_METRICS = ("AP", "AP50", "APvt", "APt", "ARvt")  # ARvt: recall of very tiny objects
 def load_record(name: str, results: Path = RESULTS, profile: str | None = None) -> dict:
@@ -74,8 +84,8 @@ def table1(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     rows = []
     by_detector: dict[str, dict[bool, str]] = {}
     for name, spec in params["experiments"].items():
-        if "config" in spec:
-            srtod = Path(spec["config"]["slim"]).name.startswith("srtod_")
+        if spec.get("detector"):
+            srtod = is_srtod(next(iter(spec["config"].values())))
             by_detector.setdefault(spec["detector"], {})[srtod] = name
     for detector, names in by_detector.items():
         paper = paper_values.get(detector, (None, None))
@@ -94,7 +104,7 @@ def table1(params: dict, results: Path = RESULTS) -> pd.DataFrame:
 
 def ablation_tables(params: dict, results: Path = RESULTS) -> dict[str, pd.DataFrame]:
     """Tab. 4-7 analogs on the profile's ablation detector."""
-    det = params["active"]["ablation_detector"]
+    det = ablation_detector(params)
     rows = {
         "table4": [("baseline", det), ("RH", "rh_only"), ("RH + DGFE", f"{det}_srtod")],
         "table5": [("w/o T", "thr_none"), ("fixed T", "thr_fixed"),
@@ -131,22 +141,19 @@ def seed_table(params: dict, results: Path = RESULTS,
 
 def reference_of(params: dict, group: str) -> str | None:
     """The experiment that ``group`` is compared with: its ``reference`` in ``params.yaml`` if it
-    names one (``ablation``: the profile's ablation detector w/ SR-TOD), else, for a detector
-    w/ SR-TOD (and every ablation of it), the same detector without SR-TOD. None for baselines and
-    longer-schedule runs."""
-    spec = params["experiments"][group]
-    if spec.get("reference"):
-        ref = spec["reference"]
-        return f"{params['active']['ablation_detector']}_srtod" if ref == "ablation" else ref
-    if spec.get("epochs_scale"):
+    names one (``parent``: the experiment its config inherits), else, for a detector w/ SR-TOD
+    (and every ablation of it), the same detector without SR-TOD. None for baselines and
+    longer-schedule runs (``<run>_long``)."""
+    ref = params["experiments"][group].get("reference")
+    if ref:
+        return experiment_parent(params, group) if ref == "parent" else ref
+    config = experiment_config_path(params, group)
+    if group.endswith(LONG_SUFFIX) or config is None or not is_srtod(config):
         return None
-    exp = resolve_experiment(params, group)
-    if not exp.srtod:
-        return None
+    detector = detector_of(params, group)
     for name, other in params["experiments"].items():
-        if "config" in other and other["detector"] == exp.detector and name != group:
-            if not resolve_experiment(params, name).srtod:
-                return name
+        if other.get("detector") == detector and not is_srtod(next(iter(other["config"].values()))):
+            return name
     return None
 
 
@@ -241,11 +248,10 @@ def recon_heads_table(params: dict, compare: pd.DataFrame,
     t-interval (from ``compare``), and GFLOPs / time ratio from the cost stage, if it ran."""
     from .cost import head_variants
 
-    groups = profile_groups(params["active"])
-    variants = [v for v in head_variants(params["experiments"]) if v in groups]
+    variants = head_variants(params)
     if not variants:
         return None
-    det = params["active"]["ablation_detector"]
+    det = ablation_detector(params)
     cost_csv = results / "cost" / "recon_heads.csv"
     cost = pd.read_csv(cost_csv).set_index("experiment") if cost_csv.is_file() else None
     rows = []
@@ -268,7 +274,7 @@ def recon_heads_table(params: dict, compare: pd.DataFrame,
 
 def convergence_table(params: dict, results: Path = RESULTS,
                       reference: dict[str, dict] | None = None) -> pd.DataFrame:
-    """Runs trained ``epochs_scale`` times longer against the same run on the normal schedule
+    """Runs trained longer (``<run>_long``) against the same run on the normal schedule
     (same seed): test AP and APvt of both and the gain; converged when AP gains < 1 point.
 
     With several seeds, a last row per experiment gives the mean gain and its seed-level 95%
@@ -280,12 +286,10 @@ def convergence_table(params: dict, results: Path = RESULTS,
     rows = []
     groups = profile_groups(params["active"])
     for group, runs in groups.items():
-        spec = params["experiments"][group]
-        base = spec.get("base")
-        if not spec.get("epochs_scale") or base not in groups:
+        base = group[: -len(LONG_SUFFIX)]
+        if not group.endswith(LONG_SUFFIX) or base not in groups:
             continue
-        epochs = {name: resolve_experiment(params, name).options.get("train_cfg.max_epochs")
-                  for name in (base, group)}
+        epochs = {name: max_epochs(params, name) for name in (base, group)}
         pairs = []
         for seed, run in runs.items():
             short_run = groups[base].get(seed)

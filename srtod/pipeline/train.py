@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..data.cocoio import dump_json
 from ..paths import WORK_DIRS, run_dir, work_dir
-from .params import experiment_config, profile_runs, resolve_experiment
+from .params import experiment_config, max_epochs, profile_runs, resolve_experiment
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def train_experiments(params: dict, names: list[str] | None = None,
 
     exps = {n: resolve_experiment(params, n)
             for n in (profile_runs(params["active"]) if names is None else names)}
-    total = {n: e.options.get("train_cfg.max_epochs", 0) for n, e in exps.items()}
+    total = {n: max_epochs(params, n) for n in exps}
     # longest runs first, so that the workers finish together: SR-TOD (~1.5x a baseline's step)
     # before baselines, longer schedules first
     names = sorted(exps, key=lambda n: -total[n] * (1.6 if exps[n].srtod else 1.0))

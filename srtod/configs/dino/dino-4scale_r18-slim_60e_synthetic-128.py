@@ -3,7 +3,7 @@
 # DETRs converge slowly: the pipeline keeps DINO to `smoke` and `paper`.
 _base_ = [
     '../_base_/models/dino-4scale_r50.py', '../_base_/models/slim.py',
-    '../_base_/datasets/synthetic.py', '../_base_/schedules/cpu.py', '../_base_/runtime.py'
+    '../_base_/datasets/synthetic.py', '../_base_/schedules/adamw_60e_cpu.py', '../_base_/runtime.py'
 ]
 model = dict(
     num_queries=100,

@@ -1,6 +1,7 @@
 # RFLA w/ SR-TOD (Tab. 1: 36.9 -> 39.0 AP on DroneSwarms), slim CPU model: P2 reconstruction, DGFE.
-_base_ = './cascade-rcnn-rfla_r18-slim_fpn_cpu_synthetic.py'
+_base_ = './cascade-rcnn-rfla_r18-slim_fpn_60e_synthetic-128.py'
 model = dict(
     type='SRTOD', detector='CascadeRCNN',
     srtod=dict(type='SelfReconstruction', in_channels=64, level=0, stride=4,
-               dgfe=dict(type='DGFE', threshold=dict(mode='learnable', init=40 / 255))))
+               dgfe=dict(type='DGFE',
+                         threshold=dict(mode='learnable', init={{_base_.threshold_init}}))))

@@ -1,8 +1,11 @@
-# The embedded default data set: the synthetic anti-UAV set made by `python -m srtod generate`
-# (one class, drone; DroneSwarms-like sizes). Images are kept at their generated size.
-dataset_type = 'DroneSwarmsDataset'
-data_root = 'data/synthetic/'
-image_scale = (512, 512)
+# The COCO layout every data set of srtod shares (mmdet's `coco_detection.py` in srtod's shape):
+# DIR/images/<split>/ and DIR/annotations/<split>.json, the train/val/test loaders and the AI-TOD
+# protocol (paper Sec. 4.1: areas vt/t/s/m, maxDets 100/300/1500). Neutral: a data-set base
+# (synthetic.py, droneswarms.py, ...) inherits it, states its facts (`dataset_*`, `data_root`,
+# `image_scale`, `num_classes`, `anchor_scale`, `threshold_init`) and points the loaders at them.
+dataset_type = 'CocoDataset'
+data_root = 'data/coco/'
+image_scale = (1333, 800)  # mmdet's default; a data-set base sets its own
 backend_args = None
 custom_imports = dict(
     imports=['srtod.models', 'srtod.task_modules', 'srtod.data.datasets', 'srtod.evaluation.metric'],
@@ -69,14 +72,3 @@ val_evaluator = dict(type='AITODMetric', ann_file=data_root + 'annotations/val.j
                      protocol='aitod')
 test_evaluator = dict(type='AITODMetric', ann_file=data_root + 'annotations/test.json',
                       protocol='aitod')
-
-# The data set's settings of the model (paper Sec. 4.1 and the official code), written once per data
-# set in its base: detector configs read them as `{{_base_.<name>}}`, `--dataset` (and
-# srtod.config.switch_dataset) reads them from here. The class names are srtod.data.catalog's (the
-# dataset class's METAINFO and the VisDrone converter read them there, without mmengine), so the
-# heads' number of classes is taken from it.
-dataset_name = 'synthetic'
-num_classes = __import__(
-    'srtod.data.catalog', fromlist=['CATALOG']).CATALOG[dataset_name].num_classes
-anchor_scale = 2  # DroneSwarms' value: RPN `scales=[s]`, RetinaNet `octave_base_scale=s`
-threshold_init = 40 / 255  # DroneSwarms' initial DGFE threshold t (image intensities in [0, 1])

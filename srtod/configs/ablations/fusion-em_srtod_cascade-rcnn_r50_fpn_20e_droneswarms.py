@@ -1,0 +1,3 @@
+# Tab. 6's "EM": the binary map multiplies the features (no channel attention).
+_base_ = '../cascade_rcnn/srtod_cascade-rcnn_r50_fpn_20e_droneswarms.py'
+model = dict(srtod=dict(dgfe=dict(fusion='multiply')))

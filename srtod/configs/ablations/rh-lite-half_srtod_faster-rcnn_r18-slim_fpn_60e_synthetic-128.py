@@ -1,0 +1,3 @@
+# The cheap reconstruction head at half resolution (D upsampled 2x).
+_base_ = '../faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py'
+model = dict(srtod=dict(recon_head=dict(type='LiteReconstructionHead', out_stride=2)))

@@ -1,0 +1,3 @@
+# The cheap reconstruction head with pixel-shuffle upsampling.
+_base_ = '../faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py'
+model = dict(srtod=dict(recon_head=dict(type='LiteReconstructionHead', upsample='pixelshuffle')))
