@@ -168,6 +168,11 @@ def is_srtod(config: str) -> bool:
     return Path(config).name.startswith("srtod_") or "_srtod_" in Path(config).name
 
 
+def spec_is_srtod(spec: dict) -> bool:
+    """Whether an experiment of ``params.yaml`` trains SR-TOD (its configs' names, every size alike)."""
+    return is_srtod(next(iter(spec["config"].values())))
+
+
 def resolve_experiment(params: dict, name: str) -> Experiment:
     """Config, overrides and seed of run ``name`` (an experiment, or ``<experiment>_s<seed>``)
     under the active profile."""

@@ -27,6 +27,7 @@ from .params import (
     max_epochs,
     profile_groups,
     profile_runs,
+    spec_is_srtod,
 )
 
 COMPARE_METRICS = ("AP", "AP50", "APvt", "APt", "ARvt")  # ARvt: recall of very tiny objects
@@ -85,7 +86,7 @@ def table1(params: dict, results: Path = RESULTS) -> pd.DataFrame:
     by_detector: dict[str, dict[bool, str]] = {}
     for name, spec in params["experiments"].items():
         if spec.get("detector"):
-            srtod = is_srtod(next(iter(spec["config"].values())))
+            srtod = spec_is_srtod(spec)
             by_detector.setdefault(spec["detector"], {})[srtod] = name
     for detector, names in by_detector.items():
         paper = paper_values.get(detector, (None, None))
@@ -152,7 +153,7 @@ def reference_of(params: dict, group: str) -> str | None:
         return None
     detector = detector_of(params, group)
     for name, other in params["experiments"].items():
-        if other.get("detector") == detector and not is_srtod(next(iter(other["config"].values()))):
+        if other.get("detector") == detector and not spec_is_srtod(other):
             return name
     return None
 
