@@ -18,13 +18,13 @@ repro: setup
 	@mkdir -p data/raw results  # data.dvc tracks data/raw; empty unless you add a real data set
 	@# the wall time is recorded for a run that changes something (publish shows it)
 	@export PATH="$(abspath $(BIN)):$$PATH"; if dvc status -q >/dev/null 2>&1; then dvc repro; \
-	else python -m srtod.pipeline.repro_info start; \
-	  python -m srtod.pipeline.repro_info watch $(PROGRESS_SECONDS) & watcher=$$!; \
+	else python -m srtod.stages.repro_info start; \
+	  python -m srtod.stages.repro_info watch $(PROGRESS_SECONDS) & watcher=$$!; \
 	  start=$$(date +%s); dvc repro; rc=$$?; kill $$watcher 2>/dev/null; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	  printf '{"seconds": %s, "finished": "%s"}\n' "$$(( $$(date +%s) - start ))" \
 	    "$$(date -u +%Y-%m-%dT%H:%M:%SZ)" > results/repro_time.json; fi
-	@$(BIN)/python -m srtod.pipeline.repro_info end
+	@$(BIN)/python -m srtod.stages.repro_info end
 
 ## A look in minutes: the pipeline's notebooks (not the threshold study's) on the `smoke` profile
 ## (8 training images, 1 epoch) in a scratch workspace, baseline and SR-TOD only; the numbers mean nothing, the outputs show
@@ -41,7 +41,7 @@ demo: setup
 	    -p profile smoke $$extra || exit 1; \
 	done; \
 	echo "make demo: done in $$(( $$(date +%s) - start )) s"; \
-	python -m srtod.pipeline.repro_info end smoke
+	python -m srtod.stages.repro_info end smoke
 
 ## Copy the last run's tables and key figures to docs/results/<profile>/ (tracked by git)
 publish: setup

@@ -11,14 +11,14 @@
 (c) Everything to ``--out`` (json) and markdown tables on stdout.
 
 FLOPs: 1 multiply-add = 2 FLOPs, conv/linear/matmul only, transposed convolutions per input
-pixel (see :mod:`srtod.evaluation.cost`). ``--quick`` skips the 800x1344 detectors.
+pixel (see :mod:`srtod.complexity`). ``--quick`` skips the 800x1344 detectors.
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.evaluation.cost.interleaved_costs
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.complexity.interleaved_costs
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from srtod.evaluation.cost import cost_table, head_cost  # noqa: E402
+from srtod.complexity import cost_table, head_cost  # noqa: E402
 
 HEAD_SETTINGS = {"paper (C=256, P2, 800x1344)": (256, 4, (800, 1344)),
                  "slim (C=64, P2, 256x256)": (64, 4, (256, 256))}
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(
         flop_convention="1 multiply-add = 2 FLOPs; conv/linear/matmul only; transposed conv per "
-                        "input pixel; elementwise_gflops separate (see srtod.evaluation.cost)",
+                        "input pixel; elementwise_gflops separate (see srtod.complexity)",
         heads=heads.to_dict(orient="records"), detectors=detectors.to_dict(orient="records"),
         detector_runs=raw, env=env, seconds=time.perf_counter() - t0), indent=1))
     print(f"\nwritten: {out} ({time.perf_counter() - t0:.0f} s)")

@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the seeded problems
+
+from random_problems import random_detection_problem  # noqa: E402
 
 from srtod.evaluation import evaluate_coco, get_protocol  # noqa: E402
-from srtod.evaluation.random_problems import random_detection_problem  # noqa: E402
 
 
 def run_pycocotools(gt: dict, dets: list, protocol: str) -> tuple[float, float, dict]:

@@ -1,6 +1,6 @@
 """Large frames: whole-frame against sliced inference of a detector trained on small images.
 
-The detect stage's comparison (:mod:`srtod.pipeline.detect`) on more frames: generated 1920 x 1080
+The detect stage's comparison (:mod:`srtod.stages.detect`) on more frames: generated 1920 x 1080
 frames with the default's drone sizes (the synthetic generator), one checkpoint (by default the
 `default` profile's SR-TOD run, trained at 160 px), four modes: the whole frame at the training
 size, the whole frame at its own size, and slices of the training size (overlap 0.2, plus the
@@ -40,9 +40,9 @@ def main() -> None:
     import torch
 
     from srtod.paths import portable
-    from srtod.pipeline.detect import compare_modes, detection_modes, large_frames
-    from srtod.pipeline.markdown import to_markdown
-    from srtod.pipeline.params import load_params, synthetic_image_size
+    from srtod.stages.detect import compare_modes, detection_modes, large_frames
+    from srtod.stages.markdown import to_markdown
+    from srtod.stages.params import load_params, synthetic_image_size
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -50,7 +50,7 @@ def main() -> None:
     if args.checkpoint:
         config, checkpoint = args.config, Path(args.checkpoint)
     else:
-        from srtod.pipeline.detect import profile_checkpoint
+        from srtod.stages.detect import profile_checkpoint
 
         config, checkpoint = profile_checkpoint(params)
     size = args.train_size or synthetic_image_size(params)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.evaluation.cost.interleaved_costs
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see srtod.complexity.interleaved_costs
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -28,11 +28,11 @@ from pathlib import Path  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
+from srtod.complexity import interleaved_costs  # noqa: E402
 from srtod.config import load_config  # noqa: E402
-from srtod.evaluation.cost import interleaved_costs  # noqa: E402
 from srtod.inference import resolve_device  # noqa: E402
 from srtod.paths import ROOT  # noqa: E402
-from srtod.pipeline.cost import HEAD_KEY, head_variants  # noqa: E402
+from srtod.stages.cost import HEAD_KEY, head_variants  # noqa: E402
 
 CONFIGS = {
     "paper": ("faster_rcnn/faster-rcnn_r50_fpn_20e_droneswarms.py",

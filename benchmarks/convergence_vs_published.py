@@ -16,9 +16,9 @@ import argparse
 import json
 from pathlib import Path
 
-from srtod.pipeline.markdown import TITLES, to_markdown
-from srtod.pipeline.params import load_params
-from srtod.pipeline.tables import convergence_table
+from srtod.stages.markdown import TITLES, to_markdown
+from srtod.stages.params import load_params
+from srtod.stages.tables import convergence_table
 
 
 def main() -> None:

@@ -2,11 +2,11 @@
 
 On generated 1920 x 1080 frames (the DroneSwarms frame size), with random weights (no ImageNet
 download: :func:`srtod.config.random_init`, DetectoRS' second backbone too): trains ``--iters``
-iterations in fp32 and ``--amp-iters`` with ``--amp`` through :func:`srtod.engine.train.train` (the
+iterations in fp32 and ``--amp-iters`` with ``--amp`` through :func:`srtod.engine.runner.train` (the
 ``python -m srtod train`` path), predicts the test split with the trained checkpoint and evaluates
 it (AI-TOD protocol; the AP of so short a run means nothing, the check is that the path works), and
 times inference of the same detector without and with SR-TOD
-(:func:`srtod.evaluation.cost.interleaved_costs`, CUDA-synchronised, median of ``--repeats``).
+(:func:`srtod.complexity.interleaved_costs`, CUDA-synchronised, median of ``--repeats``).
 Prints a table and writes it as JSON. ``scripts/gpu_check.sh`` sets up the environment and runs it:
 
     python benchmarks/gpu_check.py --out results/gpu_check.json
@@ -88,7 +88,7 @@ def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, w
               train_images: int, amp: bool) -> dict:
     """Train ``iters`` iterations (whole epochs of ``train_images``); it/s and peak memory."""
     from srtod.config import load_config, random_init
-    from srtod.engine.train import enable_amp, train
+    from srtod.engine.runner import enable_amp, train
 
     epochs = max(1, math.ceil(iters * batch / train_images))
     cfg = random_init(load_config(config, data_root=data, options={
@@ -167,8 +167,8 @@ def main() -> None:
     import mmcv
     from mmcv.ops import nms
 
+    from srtod.complexity import interleaved_costs, pair_configs
     from srtod.data.synthetic import generate_dataset
-    from srtod.evaluation.cost import interleaved_costs, pair_configs
 
     boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0]], device=args.device)
     assert nms(boxes, torch.tensor([0.9, 0.8], device=args.device), 0.5)[1].tolist() == [0]

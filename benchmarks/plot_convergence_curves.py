@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from srtod.pipeline.params import SEED_SUFFIX, load_params, max_epochs
+from srtod.stages.params import SEED_SUFFIX, load_params, max_epochs
 from srtod.viz.plots import plot_val_curves
 
 

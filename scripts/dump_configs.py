@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from srtod.config import config_fingerprint, portable_paths
-from srtod.pipeline.params import experiment_config, load_params, profile_runs, resolve_experiment
+from srtod.stages.params import experiment_config, load_params, profile_runs, resolve_experiment
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,6 @@
 """srtod: SR-TOD (Cao et al., "Visible and Clear: Finding Tiny Objects in Difference Map", ECCV 2024).
 
-Importing ``srtod`` does no work (``srtod.Detector``, the detection API of :mod:`srtod.detect`,
+Importing ``srtod`` does no work (``srtod.Detector``, the detection API of :mod:`srtod.predictor`,
 is imported on first use); ``import srtod.models`` registers the SR-TOD modules in mmdet's
 registries (configs do it through ``custom_imports``).
 """
@@ -15,7 +15,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 __version__ = "0.1.0"
 
 #: Names importable from ``srtod`` without importing torch or mmdet until first used.
-_LAZY = {"Detector": "srtod.detect", "SliceConfig": "srtod.detect", "Prediction": "srtod.inference"}
+_LAZY = {"Detector": "srtod.predictor", "SliceConfig": "srtod.predictor", "Prediction": "srtod.inference"}
 
 
 def __getattr__(name: str):

@@ -1,23 +1,45 @@
 """Single source of the repository's paths (data, results, configs).
 
-``SRTOD_WORKSPACE`` moves everything the pipeline writes (``data/prepared``, ``results``,
-``work_dirs``) to another folder; the tests use it so they never touch a user's results.
+The folders the pipeline writes are named once, in ``srtod/layout.yaml``, which ``dvc.yaml`` loads
+as its ``vars``; :func:`output_dir` turns a name of it into a path. ``SRTOD_WORKSPACE`` moves everything
+the pipeline writes (``data/prepared``, ``results``, ``work_dirs``) to another folder; the tests
+use it so they never touch a user's results.
 """
 
 import os
 from pathlib import Path
 
+import yaml
+
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 CONFIGS = PACKAGE / "configs"
+LAYOUT = PACKAGE / "layout.yaml"
 RAW_DATA = ROOT / "data" / "raw"  # tracked by data.dvc: real data sets go here (srtod/data/README.md)
 
 WORKSPACE = Path(os.environ.get("SRTOD_WORKSPACE", ROOT)).resolve()
-PREPARED = WORKSPACE / "data" / "prepared"  # output of the prepare stage: what training reads
-WORK_DIRS = WORKSPACE / "work_dirs"  # checkpoints and logs, one folder per experiment
-RESULTS = WORKSPACE / "results"  # metrics, tables, figures, executed notebooks
-FIGURES = RESULTS / "figures"
-TABLES = RESULTS / "tables"
+_OUT: dict[str, str] = yaml.safe_load(LAYOUT.read_text())["out"]
+
+
+def output_dir(name: str) -> Path:
+    """The workspace folder ``name`` of ``srtod/layout.yaml`` (``prepared``, ``eval``, ``tables``...)."""
+    if name not in _OUT:
+        raise KeyError(f"{LAYOUT}: no folder {name!r} under `out` (it has {', '.join(_OUT)})")
+    return WORKSPACE / _OUT[name]
+
+
+def stage_out(path: str | Path | None, name: str) -> Path:
+    """A stage's output folder: ``path`` as a notebook parameter gives it (``dvc.yaml`` passes
+    ``${out.<name>}``; relative to the workspace, since papermill runs in ``notebooks/``), or, when
+    empty, :func:`output_dir` ``(name)``."""
+    return WORKSPACE / path if path else output_dir(name)
+
+
+PREPARED = output_dir("prepared")  # output of the prepare stage: what training reads
+WORK_DIRS = output_dir("work_dirs")  # checkpoints and logs, one folder per run
+RESULTS = output_dir("results")  # metrics, tables, figures, executed notebooks
+FIGURES = output_dir("figures")
+TABLES = output_dir("tables")
 
 
 def run_dir(stage: str, run: str, results: Path | None = None) -> Path:
@@ -25,7 +47,8 @@ def run_dir(stage: str, run: str, results: Path | None = None) -> Path:
     or ``eval``; the run is ``<experiment>[_s<seed>]``); ``results`` defaults to :data:`RESULTS`."""
     if stage not in ("train", "eval"):
         raise ValueError(f"run_dir: stage must be 'train' or 'eval', got {stage!r}")
-    return (RESULTS if results is None else Path(results)) / stage / run
+    folder = output_dir(stage)
+    return (folder if results is None else Path(results) / folder.relative_to(RESULTS)) / run
 
 
 def study_records() -> Path:
@@ -35,7 +58,7 @@ def study_records() -> Path:
 
 def threshold_dir(name: str) -> Path:
     """Where ``srtod threshold`` writes a model's threshold curve, ``results/threshold/<name>``."""
-    return RESULTS / "threshold" / name
+    return output_dir("threshold") / name
 
 
 def work_dir(run: str) -> Path:

@@ -64,7 +64,7 @@ def measure_threshold(cfg, checkpoint: str | Path, out_dir: str | Path, split: s
 
     from .inference import build_model, iter_predictions
     from .viz import save
-    from .viz.threshold import plot_threshold_curve
+    from .viz.threshold_plots import plot_threshold_curve
 
     if "srtod" not in cfg.model:
         raise ValueError(f"{cfg.filename}: the model has no SR-TOD reconstruction head, so there "

@@ -29,7 +29,7 @@ def test_too_many_queries_for_the_input_is_named_with_its_fix():
     # without the check, mmdet fails inside topk: what the check exists for
     model = build_model(load_config(DINO, image_size=208, options={"model.num_queries": 900}),
                         device="cpu")
-    from srtod.evaluation.cost import fake_batch
+    from srtod.complexity import fake_batch
 
     with pytest.raises(RuntimeError, match="out of range"), torch.no_grad():
         model.test_step(fake_batch((128, 128)))

@@ -92,7 +92,7 @@ def test_pipeline_train_trains_on_the_device_asked_for(monkeypatch, device, visi
     `--device cuda:N` shows them GPU N alone; without --device nothing changes."""
     import srtod.commands.pipeline as command
     import srtod.inference
-    import srtod.pipeline.train
+    import srtod.stages.train
     from srtod.cli import parse
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "untouched")
@@ -103,7 +103,7 @@ def test_pipeline_train_trains_on_the_device_asked_for(monkeypatch, device, visi
         seen.update(runs=runs, visible=__import__("os").environ["CUDA_VISIBLE_DEVICES"])
         return {}
 
-    monkeypatch.setattr(srtod.pipeline.train, "train_experiments", fake_train)
+    monkeypatch.setattr(srtod.stages.train, "train_experiments", fake_train)
     _, args = parse(["pipeline", "train", "faster_rcnn"] + (["--device", device] if device else []))
     assert command.run(args) == 0
     assert seen == {"runs": ["faster_rcnn"], "visible": visible}

@@ -1,4 +1,4 @@
-"""srtod.evaluation.cost: head FLOPs against an independent analytical count, parameters, detector costs."""
+"""srtod.complexity: head FLOPs against an independent analytical count, parameters, detector costs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from srtod.evaluation.cost import count_flops, detector_cost, head_cost, pair_configs
+from srtod.complexity import count_flops, detector_cost, head_cost, pair_configs
 
 SLIM = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 SLIM_SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
@@ -107,7 +107,7 @@ def test_cost_of_a_paper_config_downloads_nothing():
 def test_interleaved_costs_pair_runs_with_the_reference():
     """Run r of every model against run r of the first: the paired ratios, their median and its
     interval; the first model is its own reference (ratio 1 in every run)."""
-    from srtod.evaluation.cost import interleaved_costs
+    from srtod.complexity import interleaved_costs
     from srtod.evaluation.paired import median_interval
 
     stats = interleaved_costs({"base": SLIM, "srtod": SLIM_SRTOD}, (64, 64), repeats=6,
@@ -161,8 +161,8 @@ def test_benchmark_command(tmp_path, capsys):
 def test_recon_head_costs_of_the_smoke_profile():
     """The cost stage's head table: the baseline, the paper's head and every head variant the
     profile trains, timed interleaved, each ratio paired with the baseline's runs."""
-    from srtod.pipeline.cost import head_variants, recon_head_costs
-    from srtod.pipeline.params import load_params
+    from srtod.stages.cost import head_variants, recon_head_costs
+    from srtod.stages.params import load_params
 
     params = load_params(profile="smoke")
     variants = head_variants(params)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from srtod.detect import BadImage, SliceConfig, merge_detections, read_image, slice_windows
 from srtod.inference import CheckpointMismatch
+from srtod.predictor import BadImage, SliceConfig, merge_detections, read_image, slice_windows
 
 SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
@@ -78,7 +78,7 @@ def _test_images(tiny):
 
 def test_import_srtod_stays_light_and_exports_detector():
     code = ("import sys, srtod; assert 'torch' not in sys.modules and 'mmdet' not in sys.modules; "
-            "from srtod.detect import Detector; assert srtod.Detector is Detector")
+            "from srtod.predictor import Detector; assert srtod.Detector is Detector")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
 
@@ -158,7 +158,7 @@ def test_render_prediction_puts_the_maps_beside_the_detections():
 
 
 def test_sources_are_named_relative_to_the_folder_or_the_glob(tmp_path):
-    from srtod.detect import collect_sources
+    from srtod.predictor import collect_sources
 
     for cam in ("a", "b"):
         (tmp_path / cam / "day1").mkdir(parents=True)
@@ -432,7 +432,7 @@ def test_trained_detector_boxes_scale_with_the_image(tmp_path):
     from srtod import Detector
     from srtod.config import load_config
     from srtod.data.synthetic import generate_dataset
-    from srtod.engine.train import train
+    from srtod.engine.runner import train
 
     root = tmp_path / "data"
     generate_dataset(root, num_images={"train": 8, "val": 2, "test": 2}, image_size=SIZE, seed=0,

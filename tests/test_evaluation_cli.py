@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from random_problems import random_detection_problem
 
 from srtod.cli import main
 from srtod.evaluation import evaluate_coco, format_metrics, metrics_table, result_to_json
-from srtod.evaluation.random_problems import random_detection_problem
 
 
 @pytest.fixture()

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO as RefCOCO
 from pycocotools.cocoeval import COCOeval as RefCOCOeval
+from random_problems import random_detection_problem
 
 from srtod.evaluation import evaluate_coco, get_protocol, pr_curves
-from srtod.evaluation.random_problems import random_detection_problem
 
 # The AI-TOD evaluator's parameters, spelled out here (not taken from srtod.evaluation).
 REF_PARAMS = {

@@ -78,3 +78,53 @@ def test_each_stage_depends_on_the_profile_keys_it_reads():
     assert "figures" not in keys["train"] | keys["evaluate"] and "figures" in keys["figures"]
     assert "detect" in keys["detect"] and "detect" not in keys["train"]
     assert keys["prepare"] == {"data"}
+
+
+def _dvc_outs(path):
+    """A dvc.yaml `outs` entry's path, whether written as a string or a one-key mapping."""
+    return path if isinstance(path, str) else next(iter(path))
+
+
+def test_stage_folders_are_named_once_in_the_layout():
+    """dvc.yaml names no workspace folder itself: its deps and outs are ``${out.<name>}`` of
+    srtod/layout.yaml (which srtod.paths reads too), and a notebook's ``out`` parameter gets one of
+    its own stage's outs."""
+    import re
+
+    import yaml
+
+    from srtod.paths import LAYOUT, RESULTS, WORKSPACE, output_dir
+
+    layout = yaml.safe_load(LAYOUT.read_text())["out"]
+    text = (ROOT / "dvc.yaml").read_text()
+    assert yaml.safe_load(text)["vars"] == ["srtod/layout.yaml"]
+    used = set(re.findall(r"\$\{out\.(\w+)\}", text))
+    assert used <= set(layout) and {"prepared", "eval", "tables", "notebooks"} <= used
+    body = "\n".join(line.split("#")[0] for line in text.splitlines())  # comments may name them
+    for folder in layout.values():
+        assert not re.search(rf"(?<![\w/.]){re.escape(folder)}\b", body), folder
+    for name, stage in yaml.safe_load(text)["stages"].items():
+        outs = [_dvc_outs(o) for o in stage["outs"]]
+        for param, ref in re.findall(r"-p (\w+) (\$\{out\.\w+\})", stage["cmd"]):
+            assert ref in outs, (name, param, ref)
+        notebook = ROOT / re.search(r"notebooks/\S+\.ipynb", stage["cmd"]).group(0)
+        cell = next(c for c in json.loads(notebook.read_text())["cells"]
+                    if "parameters" in c.get("metadata", {}).get("tags", []))
+        declared = re.findall(r"^(\w+) =", "".join(cell["source"]), flags=re.M)
+        assert set(re.findall(r"-p (\w+) ", stage["cmd"])) <= set(declared), name
+    for name, folder in layout.items():
+        assert output_dir(name) == WORKSPACE / folder
+        if folder.startswith("results/"):
+            assert output_dir(name).parent == RESULTS
+    with pytest.raises(KeyError, match="layout.yaml: no folder 'evals'"):
+        output_dir("evals")
+
+
+def test_stage_out_reads_a_parameter_against_the_workspace():
+    from srtod.paths import WORKSPACE, output_dir, run_dir, stage_out
+
+    assert stage_out("", "tables") == output_dir("tables")
+    assert stage_out("results/x", "tables") == WORKSPACE / "results" / "x"  # papermill runs in notebooks/
+    assert stage_out("/abs/x", "tables") == Path("/abs/x")
+    assert run_dir("eval", "r") == output_dir("eval") / "r"
+    assert run_dir("train", "r", results=Path("/tmp/res")) == Path("/tmp/res/train/r")

@@ -106,7 +106,7 @@ def test_train_and_predict_two_classes(two_class_data, tmp_path, capsys):
     reports = sorted(p.name for p in (work / "data_validation").glob("*.json"))
     assert reports == ["train.json", "val.json"]
 
-    from srtod.detect import Detector
+    from srtod.predictor import Detector
 
     cfg = load_config(FRCNN, data_root=two_class_data, image_size=96)
     detector = Detector(cfg, work / "epoch_1.pth", device="cpu")
@@ -116,7 +116,7 @@ def test_train_and_predict_two_classes(two_class_data, tmp_path, capsys):
 def test_pipeline_prepares_a_coco_entry(two_class_data, tmp_path):
     """``data: {name: coco, root: DIR}`` in a profile: the prepare stage validates DIR and the
     experiments' configs take its classes."""
-    from srtod.pipeline.prepare import prepare_data
+    from srtod.stages.prepare import prepare_data
 
     params = {"active": {"data": {"name": "coco", "root": str(two_class_data)}}}
     out = tmp_path / "prepared"

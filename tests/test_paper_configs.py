@@ -167,7 +167,7 @@ def test_paper_config_takes_a_training_step(config):
 
 def test_pipeline_selects_the_data_sets_config_without_patching_it(monkeypatch):
     import srtod.config
-    from srtod.pipeline.params import experiment_config, load_params, resolve_experiment
+    from srtod.stages.params import experiment_config, load_params, resolve_experiment
 
     def no_patching(*args, **kwargs):
         raise AssertionError("the paper profile patched a config (switch_dataset)")

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from srtod.pipeline.parallel import run_jobs
+from srtod.stages.parallel import run_jobs
 
 
 def report_threads(params, name, threads):
@@ -42,7 +42,7 @@ def test_one_worker_runs_in_process():
 
 
 def test_epochs_done_counts_finished_epochs(tmp_path):
-    from srtod.pipeline.parallel import epochs_done
+    from srtod.stages.parallel import epochs_done
 
     assert epochs_done(tmp_path) == 0
     (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_7.pth"))
@@ -50,8 +50,8 @@ def test_epochs_done_counts_finished_epochs(tmp_path):
 
 
 def test_stages_default_to_every_run_of_the_profile_longest_first(monkeypatch):
-    from srtod.pipeline import evaluate, parallel, train
-    from srtod.pipeline.params import load_params, profile_runs
+    from srtod.stages import evaluate, parallel, train
+    from srtod.stages.params import load_params, profile_runs
 
     calls = []
     monkeypatch.setattr(parallel, "run_jobs", lambda func, params, names, *a, **k: calls.append(

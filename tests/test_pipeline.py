@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from srtod.paths import ROOT
-from srtod.pipeline.markdown import to_markdown
-from srtod.pipeline.params import load_params, max_epochs, profile_runs, resolve_experiment
-from srtod.pipeline.tables import table1, write_tables
+from srtod.stages.markdown import to_markdown
+from srtod.stages.params import load_params, max_epochs, profile_runs, resolve_experiment
+from srtod.stages.tables import table1, write_tables
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_tables_from_results(params, tmp_path):
 def test_convergence_table_over_seeds(tmp_path):
     """The longer runs against the normal ones, per seed, and over seeds the mean gain with its
     t-interval: the verdict is the mean's."""
-    from srtod.pipeline.tables import convergence_table
+    from srtod.stages.tables import convergence_table
 
     full = load_params(profile="study")
     full["active"]["run"] = {"faster_rcnn": 3, "faster_rcnn_long": 3}
@@ -239,7 +239,7 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
 def test_prepare_real_dataset_layout_validates_and_fixes(tmp_path, params):
     """A real data set under data/raw/<name>/ is validated; bad boxes are fixed, not lost silently."""
     from srtod.data.synthetic import generate_dataset
-    from srtod.pipeline.prepare import prepare_data
+    from srtod.stages.prepare import prepare_data
 
     raw = tmp_path / "raw" / "droneswarms"
     generate_dataset(raw, num_images={"train": 3, "val": 2, "test": 2}, image_size=64, seed=1,

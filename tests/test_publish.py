@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from srtod.pipeline.params import load_params, profile_runs
-from srtod.pipeline.publish import MAX_PNG_BYTES, publish, shrink_png
+from srtod.stages.params import load_params, profile_runs
+from srtod.stages.publish import MAX_PNG_BYTES, publish, shrink_png
 
 
 def _noisy_png(path, side=900):

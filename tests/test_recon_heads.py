@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
+from srtod.complexity import count_flops
 from srtod.config import load_config
-from srtod.evaluation.cost import count_flops
 from srtod.inference import build_model
 from srtod.models import LiteReconstructionHead, ReconstructionHead, SelfReconstruction
 

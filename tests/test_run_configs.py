@@ -11,7 +11,7 @@ from mmengine.config import Config
 from srtod.config import DATA_KEYS, dataset_base, list_configs, load_config
 from srtod.data.catalog import CATALOG
 from srtod.paths import CONFIGS
-from srtod.pipeline.params import (
+from srtod.stages.params import (
     ablation_detector,
     experiment_config,
     experiment_parent,
@@ -20,7 +20,7 @@ from srtod.pipeline.params import (
     profile_groups,
     resolve_experiment,
 )
-from srtod.pipeline.tables import reference_of
+from srtod.stages.tables import reference_of
 
 PROFILES = ("smoke", "default", "study", "paper")
 ABLATIONS = [c for c in list_configs() if c.startswith("ablations/")]

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from random_problems import random_detection_problem
 
 from srtod.evaluation import evaluate_coco
-from srtod.evaluation.random_problems import random_detection_problem
 from srtod.paths import run_dir
-from srtod.pipeline.study import (
+from srtod.stages.study import (
     PUBLISHED_PREFIX,
     ROWS,
     materialize,
@@ -119,7 +119,7 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     """``srtod study tables`` from a records folder alone (no local runs): markdown, CSVs, figure."""
     import srtod.commands.study as command
     import srtod.paths
-    import srtod.pipeline.study
+    import srtod.stages.study
 
     direct = tmp_path / "runs"
     ann_file = tmp_path / "test.json"
@@ -129,11 +129,11 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
         write_record(run, direct, records, ann_file=ann_file)
     monkeypatch.setattr(srtod.paths, "study_records", lambda: records)
     # the records' test set: found by its hash (here the fake ground truth, not a generated set)
-    monkeypatch.setattr(srtod.pipeline.study, "study_ground_truth",
-                        lambda recs, tmp: ann_file if srtod.pipeline.study.read_record(
+    monkeypatch.setattr(srtod.stages.study, "study_ground_truth",
+                        lambda recs, tmp: ann_file if srtod.stages.study.read_record(
                             next(recs.glob("*.npz")))["record"]["test_annotations_sha256"]
-                        == srtod.pipeline.study.file_sha256(ann_file) else None)
-    monkeypatch.setattr(srtod.pipeline.study, "study_records", lambda: records)
+                        == srtod.stages.study.file_sha256(ann_file) else None)
+    monkeypatch.setattr(srtod.stages.study, "study_records", lambda: records)
     monkeypatch.setattr(command, "record_runs", lambda runs: [])
     from srtod.cli import main
 

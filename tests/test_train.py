@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from srtod.config import load_config
-from srtod.engine.train import train
+from srtod.engine.runner import train
 from srtod.inference import predict_split
-from srtod.pipeline.train import final_threshold, read_curves, read_val_curve, step_seconds
+from srtod.stages.train import final_threshold, read_curves, read_val_curve, step_seconds
 
 pytestmark = pytest.mark.slow
 FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
@@ -129,9 +129,9 @@ def test_pipeline_train_of_a_finished_run_keeps_its_training_time():
     import shutil
 
     from srtod.paths import run_dir, work_dir
-    from srtod.pipeline.params import load_params
-    from srtod.pipeline.prepare import prepare_data
-    from srtod.pipeline.train import train_experiment
+    from srtod.stages.params import load_params
+    from srtod.stages.prepare import prepare_data
+    from srtod.stages.train import train_experiment
 
     params = load_params(profile="smoke")
     prepare_data(params)

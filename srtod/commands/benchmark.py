@@ -7,7 +7,7 @@ SR-TOD, on the CPU or a GPU.
 ``--configs`` takes baseline / SR-TOD config pairs (paths or names under ``srtod/configs``); a
 config given alone is paired with its sibling (``x.py`` <-> ``srtod_x.py``). Default: the slim
 Faster R-CNN pair. Weights are random (no checkpoint, nothing downloaded); FLOPs follow
-:mod:`srtod.evaluation.cost` (1 multiply-add = 2 FLOPs, conv/linear/matmul only).
+:mod:`srtod.complexity` (1 multiply-add = 2 FLOPs, conv/linear/matmul only).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from srtod.evaluation.cost import cost_table, default_pairs, pair_configs
+    from srtod.complexity import cost_table, default_pairs, pair_configs
 
     device = device_of(args)
     if device is None:

@@ -41,11 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.stage == "publish":
-        from ..pipeline.publish import publish
+        from ..stages.publish import publish
 
         print(f"published to {publish()}")
         return 0
-    from ..pipeline.params import load_params
+    from ..stages.params import load_params
 
     if args.stage == "train" and str(args.device).startswith("cuda:"):
         os.environ["CUDA_VISIBLE_DEVICES"] = args.device.split(":", 1)[1]  # mmengine trains on 0
@@ -56,16 +56,16 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(profile=args.profile)
     runs = args.runs or None
     if args.stage == "prepare":
-        from ..pipeline.prepare import prepare_data
+        from ..stages.prepare import prepare_data
 
         prepare_data(params)
     elif args.stage == "train":
-        from ..pipeline.train import train_experiments
+        from ..stages.train import train_experiments
 
         for name, s in train_experiments(params, runs, workers=args.workers).items():
             print(f"{name}: {s.get('skipped') or s.get('checkpoint')}")
     elif args.stage == "evaluate":
-        from ..pipeline.evaluate import evaluate_experiments
+        from ..stages.evaluate import evaluate_experiments
 
         for name, r in evaluate_experiments(params, runs, workers=args.workers,
                                                      device=device).items():
@@ -74,19 +74,19 @@ def run(args: argparse.Namespace) -> int:
                                  else r.get("skipped", "")))
     elif args.stage == "tables":
         from ..paths import TABLES
-        from ..pipeline.tables import write_tables
+        from ..stages.tables import write_tables
 
         write_tables(params, n_boot=args.bootstrap)
         print((TABLES / "compare.md").read_text())
     elif args.stage == "detect":
-        from ..pipeline.detect import run_detect
+        from ..stages.detect import run_detect
 
         done = run_detect(params, config=args.config, checkpoint=args.checkpoint,
                           source=args.source, device=device)
         print(done["table"].to_string(index=False))
         print(done["figure"])
     else:
-        from ..pipeline.figures import make_figures
+        from ..stages.figures import make_figures
 
         for path in make_figures(params, device=device):
             print(path)

@@ -259,8 +259,8 @@ def _video_frames(path: Path, counts: dict):
 def _run_source(args: argparse.Namespace, cfg, device: str) -> int:
     from tqdm.auto import tqdm
 
-    from ..detect import Detector, SliceConfig, collect_sources
     from ..inference import CheckpointError
+    from ..predictor import Detector, SliceConfig, collect_sources
 
     def warn(msg: str) -> None:
         tqdm.write(msg, file=sys.stderr)

@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def record_runs(runs: list[str]) -> list[str]:
     from ..paths import RESULTS, run_dir
-    from ..pipeline.params import load_params, profile_runs
-    from ..pipeline.study import write_record
+    from ..stages.params import load_params, profile_runs
+    from ..stages.study import write_record
 
     names = runs or [r for r in profile_runs(load_params(profile="study")["active"])
                      if (run_dir("eval", r, RESULTS) / "detections.json").is_file()]
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..paths import study_records
-    from ..pipeline.study import build_study
+    from ..stages.study import build_study
     from .errors import guarded
 
     done: list[str] = []

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if device_of(args) is None:  # first: --device cpu hides the GPUs before CUDA starts
         return 2
     from ..config import load_config
-    from ..engine.train import enable_amp, prepare_work_dir, train
+    from ..engine.runner import enable_amp, prepare_work_dir, train
     from ..paths import WORK_DIRS
     from .errors import guarded
 

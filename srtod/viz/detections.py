@@ -106,7 +106,7 @@ def render_prediction(image: np.ndarray, bboxes: np.ndarray, scores: np.ndarray,
 def plot_large_frame(image: np.ndarray, preds: dict, *, maps_of: str,
                      gt_boxes: np.ndarray | None = None, score_thr: float = 0.3,
                      zoom: int = 320):
-    """Several ways of running a detector on one large frame (:mod:`srtod.pipeline.detect`): top,
+    """Several ways of running a detector on one large frame (:mod:`srtod.stages.detect`): top,
     each mode's detections (score >= ``score_thr``, green; ground truth blue) on the whole frame;
     bottom, a ``zoom`` px window with the most drones for each mode, then D and D_b of mode
     ``maps_of`` (SR-TOD). ``preds`` maps a mode's name to its

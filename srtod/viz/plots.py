@@ -336,7 +336,7 @@ def plot_val_curves(curves: dict[str, pd.DataFrame], groups: dict[str, str] | No
 def plot_paired_differences(compare: pd.DataFrame) -> Figure:
     """Paired differences to the baseline with their 95% intervals, one axis per metric.
 
-    ``compare``: :func:`srtod.pipeline.tables.compare_table`'s columns ``experiment``, ``metric``,
+    ``compare``: :func:`srtod.stages.tables.compare_table`'s columns ``experiment``, ``metric``,
     ``difference``, ``t low``/``t high`` (seed level) and ``bootstrap low``/``bootstrap high``
     (image level). An interval that crosses the dashed zero line shows no measured effect."""
     _require(compare, ["experiment", "metric", "difference", "t low", "t high",

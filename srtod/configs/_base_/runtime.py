@@ -4,5 +4,5 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
     visualization=dict(type='DetVisualizationHook', draw=False))
 log_processor = dict(type='LogProcessor', window_size=10, by_epoch=True)
-# distributed backend: NCCL between GPUs, gloo on CPUs, chosen at launch (srtod.engine.train.set_distributed)
+# distributed backend: NCCL between GPUs, gloo on CPUs, chosen at launch (srtod.engine.runner.set_distributed)
 randomness = dict(seed=0, deterministic=False)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..paths import FIGURES, RESULTS, TABLES, run_dir
+from ..paths import FIGURES, TABLES, output_dir, run_dir
 from .params import ablation_detector, trained
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
             pr[name] = pd.read_csv(path)
     if pr:
         written.append(save(plot_pr_curves(pr), out / "pr_curves_by_size.png"))
-    cov = [pd.read_csv(p) for p in sorted((RESULTS / "eval").glob("*/coverage.csv"))]
+    cov = [pd.read_csv(p) for p in sorted(output_dir("eval").glob("*/coverage.csv"))]
     cov = [c for c in cov if len(c)]
     if cov:
         written.append(save(plot_coverage(pd.concat(cov, ignore_index=True)),

@@ -8,21 +8,23 @@ from pathlib import Path
 
 from ..data.catalog import SPLITS
 from ..data.cocoio import dump_json
-from ..paths import PREPARED, RAW_DATA, RESULTS, ROOT
+from ..paths import PREPARED, RAW_DATA, ROOT, output_dir
 from .params import synthetic_image_size
 
 
-def prepare_data(params: dict, out: Path = PREPARED, results: Path = RESULTS / "data") -> dict:
+def prepare_data(params: dict, out: Path = PREPARED, results: Path | None = None) -> dict:
     """Make ``data/prepared/{images,annotations}`` for the active profile, validated.
 
     ``synthetic``: generate the embedded data set. A real data set (``data/raw/<name>/``): validate
     every split; the (fixed) annotations are written to ``data/prepared/annotations`` and
-    ``data/prepared/images`` links to the raw images. Writes the validation report and statistics.
+    ``data/prepared/images`` links to the raw images. Writes the validation report and statistics
+    to ``results`` (default: ``results/data``).
     """
     from ..data.stats import object_table, split_stats
     from ..data.validate import validate_coco
 
     data = params["active"]["data"]
+    results = Path(results) if results else output_dir("data")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data.cocoio import dump_json
-from ..paths import PREPARED, RESULTS, run_dir
+from ..paths import PREPARED, output_dir, run_dir
 from .params import profile_runs, resolve_experiment, trained
 
 COVERAGE_COLUMNS = {"touched_share": "touched", "mean_covered_share": "covered",
@@ -28,7 +28,7 @@ def evaluate_experiments(params: dict, names: list[str] | None = None,
 
     names = list(profile_runs(params["active"]) if names is None else names)
     workers = default_workers(params) if workers is None else workers
-    return run_jobs(evaluate_experiment, params, names, RESULTS / "eval" / "logs",
+    return run_jobs(evaluate_experiment, params, names, output_dir("eval") / "logs",
                     workers=workers, device=device)
 
 

@@ -29,7 +29,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..models.dgfe import FUSIONS as DGFE_FUSIONS
+from .models.dgfe import FUSIONS as DGFE_FUSIONS
 
 #: difference-map kinds and DGFE fusions of :func:`head_cost` (None = "RH only", no DGFE)
 DIFF_MAPS = ("pixel", "highfreq")
@@ -102,9 +102,9 @@ def head_cost(in_channels: int, stride: int, image_hw: tuple[int, int], *,
     """
     from mmdet.registry import MODELS
 
-    from ..models.dgfe import DGFE
-    from ..models.difference_map import difference_map
-    from ..models.self_reconstruction import align_to
+    from .models.dgfe import DGFE
+    from .models.difference_map import difference_map
+    from .models.self_reconstruction import align_to
 
     if diff_map not in DIFF_MAPS:
         raise ValueError(f"diff_map must be one of {DIFF_MAPS}, got {diff_map!r}")
@@ -173,8 +173,8 @@ def _build_and_count(cfg: Any, batch: dict, *, options: dict | None, seed: int,
                      device: str) -> tuple[nn.Module, dict[str, Any]]:
     """The detector of ``cfg`` with random weights (seeded: nothing downloaded), and its
     parameters and FLOPs on ``batch`` (the keys :func:`interleaved_costs` describes)."""
-    from ..config import load_config, random_init
-    from ..inference import build_model
+    from .config import load_config, random_init
+    from .inference import build_model
 
     cfg = random_init(load_config(cfg, options=options or None))
     torch.manual_seed(seed)
@@ -237,8 +237,8 @@ def interleaved_costs(cfgs: dict[str, Any], image_hw: tuple[int, int], *, repeat
     ``benchmarks/bench_cost.py`` do): spinning OpenMP threads can make ``threads > 1`` timings
     tens of times slower than one thread.
     """
-    from ..inference import resolve_device
-    from .paired import median_interval
+    from .evaluation.paired import median_interval
+    from .inference import resolve_device
 
     device = resolve_device(device)
     cuda = device.startswith("cuda")
@@ -341,7 +341,7 @@ def pair_configs(configs: Sequence[str]) -> list[tuple[str, str, str]]:
     baseline alone is paired with the sibling ``srtod_<basename>``; an SR-TOD config alone with
     the sibling without the prefix.
     """
-    from ..config import resolve_config
+    from .config import resolve_config
 
     pairs, items, i = [], list(configs), 0
     while i < len(items):

@@ -3,7 +3,7 @@ frame against sliced inference, with SR-TOD's difference maps.
 
 The default profile trains on 160 px images; a 1920 x 1080 frame resized to that input shrinks a
 7 px drone below one pixel. Running the frame at its own size, or in slices of the training size
-(:class:`srtod.detect.SliceConfig`, as SAHI), keeps the drones' pixels. On generated frames (the
+(:class:`srtod.predictor.SliceConfig`, as SAHI), keeps the drones' pixels. On generated frames (the
 synthetic set's drone sizes) each mode is scored with the AI-TOD protocol; on your own images only
 detections and times are reported. ``benchmarks/bench_large_frames.py`` runs the same comparison
 on more frames.
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..paths import RESULTS, run_dir
+from ..paths import output_dir, run_dir
 from .params import ablation_detector, synthetic_image_size
 
 #: the large frame of the comparison, (height, width): DroneSwarms' 1920 x 1080
@@ -33,13 +33,13 @@ class Mode:
 
     name: str
     image_size: int | None
-    slice: object | None = None  # srtod.detect.SliceConfig
+    slice: object | None = None  # srtod.predictor.SliceConfig
 
 
 def detection_modes(train_size: int) -> list[Mode]:
     """Whole frame at the training size, whole frame at its own size, and slices of the training
     size (overlap 0.2, plus the whole-frame pass) merged by NMS and by NMM."""
-    from ..detect import SliceConfig
+    from ..predictor import SliceConfig
 
     s = train_size
     return [Mode(f"full frame @ {s} px", s),
@@ -69,8 +69,8 @@ def compare_modes(config, checkpoint: str | Path, frames: list[Path], modes: lis
     """Run every mode over ``frames``: one row per mode (detections, seconds per frame, and with
     ``gt`` the AI-TOD AP, APvt and AR@1500), and each mode's predictions (with SR-TOD maps for
     the first frame)."""
-    from ..detect import Detector
     from ..evaluation.coco_eval import evaluate_coco
+    from ..predictor import Detector
 
     ids = list(range(1, len(frames) + 1))
     if gt is not None:
@@ -120,7 +120,7 @@ def profile_checkpoint(params: dict, name: str | None = None) -> tuple[object, P
 
 def _images(source: str | Path) -> list[Path]:
     """The images of SOURCE (an image, a folder or a glob), as ``predict SOURCE`` reads it."""
-    from ..detect import collect_sources
+    from ..predictor import collect_sources
 
     images = [path for path, _ in collect_sources(str(source)).images]
     if not images:
@@ -130,14 +130,16 @@ def _images(source: str | Path) -> list[Path]:
 
 def run_detect(params: dict, *, config=None, checkpoint: str | Path | None = None,
                source: str | Path | None = None, device: str | None = None,
-               out: Path = RESULTS / "detect") -> dict:
+               out: Path | None = None) -> dict:
     """The stage: ``checkpoint`` (default: the profile's SR-TOD run) on ``source`` (an image or a
     folder; default: ``detect.frames`` generated 1920 x 1080 frames, scored) in every mode of
     :func:`detection_modes` at the profile's training size. Writes ``detect.csv``/``.md`` and
     ``large_frame.png`` (the first frame: the detections of three modes, and D and D_b of the
-    whole frame at its own size)."""
+    whole frame at its own size) to ``out`` (default: ``results/detect``)."""
     from ..viz import plot_large_frame, save
     from .markdown import to_markdown
+
+    out = Path(out) if out else output_dir("detect")
 
     if checkpoint:
         if config is None:

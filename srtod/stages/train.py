@@ -1,5 +1,5 @@
 """The train stage (notebook 02): every run of the profile, one-thread trainings side by side, each
-resumable (:func:`srtod.engine.train.train`); a summary, the training curves and the validation
+resumable (:func:`srtod.engine.runner.train`); a summary, the training curves and the validation
 curve per run under ``results/train/<run>``."""
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
     ``step_seconds`` (:func:`step_seconds`) covers every sitting."""
     import torch
 
-    from ..engine.train import train
+    from ..engine.runner import train
 
     exp = resolve_experiment(params, name)
     out = run_dir("train", name)

@@ -4,10 +4,11 @@ SR-TOD, at the active profile's image size (``paper``: 800 x 1344), on the CPU o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
-from ..paths import RESULTS
+from ..paths import output_dir
 from .markdown import to_markdown
 from .params import (
     ablation_detector,
@@ -37,10 +38,10 @@ def head_variants(params: dict) -> list[str]:
 
 def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
                      device: str | None = None) -> pd.DataFrame | None:
-    """Params, GFLOPs and time, interleaved (:func:`srtod.evaluation.cost.interleaved_costs`), of the
+    """Params, GFLOPs and time, interleaved (:func:`srtod.complexity.interleaved_costs`), of the
     ablation detector without SR-TOD, with the paper's head and with every head variant the
     profile trains; None when it trains none."""
-    from ..evaluation.cost import interleaved_costs
+    from ..complexity import interleaved_costs
 
     variants = head_variants(params)
     if not variants:
@@ -70,10 +71,11 @@ def detector_pairs(params: dict) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def cost_stage(params: dict, out=RESULTS / "cost", device: str | None = None) -> pd.DataFrame:
-    """Measure on ``device`` (default: CUDA when available) and write
-    ``results/cost/cost.{csv,md,json}``; returns the table."""
-    from ..evaluation.cost import cost_table
+def cost_stage(params: dict, out: Path | None = None, device: str | None = None) -> pd.DataFrame:
+    """Measure on ``device`` (default: CUDA when available) and write ``cost.{csv,md,json}`` to
+    ``out`` (default: ``results/cost``); returns the table."""
+    out = Path(out) if out else output_dir("cost")
+    from ..complexity import cost_table
 
     size = synthetic_image_size(params)
     image_hw = (size, size) if size else PAPER_SIZE

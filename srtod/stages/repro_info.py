@@ -2,7 +2,7 @@
 runs train, epochs and runs done with an estimate of the time left; at the end, where the tables
 and figures are. Reads params.yaml and the runs' checkpoints only.
 
-``python -m srtod.pipeline.repro_info start | watch SECONDS | end [PROFILE]``
+``python -m srtod.stages.repro_info start | watch SECONDS | end [PROFILE]``
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..paths import RESULTS, ROOT, WORK_DIRS
+from ..paths import FIGURES, ROOT, TABLES, WORK_DIRS, output_dir
 from .parallel import epochs_done
 from .params import load_params, max_epochs, profile_runs
 
@@ -54,8 +54,8 @@ def start(p: Progress) -> None:
         print("  No published run of this profile records its wall time yet.")
     print(f"  DVC names each stage as it starts; each run logs to {_rel(WORK_DIRS / 'logs')}/"
           "<run>.log.")
-    print(f"  The tables will be in {_rel(RESULTS / 'tables')}/, the figures in "
-          f"{_rel(RESULTS / 'figures')}/.", flush=True)
+    print(f"  The tables will be in {_rel(TABLES)}/, the figures in "
+          f"{_rel(FIGURES)}/.", flush=True)
 
 
 def watch(p: Progress, seconds: float) -> None:
@@ -76,10 +76,10 @@ def watch(p: Progress, seconds: float) -> None:
 
 def end(p: Progress, publish_hint: bool = True) -> None:
     print(f"Results of profile '{p.name}':")
-    print(f"  tables   {_rel(RESULTS / 'tables')}/  (compare.md: each method against its "
+    print(f"  tables   {_rel(TABLES)}/  (compare.md: each method against its "
           "baseline, with intervals)")
-    print(f"  figures  {_rel(RESULTS / 'figures')}/")
-    print(f"  per run  {_rel(RESULTS / 'eval')}/<run>/, checkpoints in {_rel(WORK_DIRS)}/<run>/")
+    print(f"  figures  {_rel(FIGURES)}/")
+    print(f"  per run  {_rel(output_dir('eval'))}/<run>/, checkpoints in {_rel(WORK_DIRS)}/<run>/")
     if publish_hint:
         print("  `dvc metrics show` prints the metrics; `make publish` copies the tables and key "
               f"figures to docs/results/{p.name}/.")

@@ -1,4 +1,4 @@
-"""Seeded random COCO ground truth + detections, for evaluator tests, benchmarks and demos.
+"""Seeded random COCO ground truth + detections, for the evaluator tests and `benchmarks/bench_eval.py`.
 
 Ground-truth sides are log-uniform in [1, 128] px so that every AI-TOD bucket is populated, with
 some boxes of exactly 8, 16 and 32 px (areas on the inclusive bucket boundaries), some ``area``
