@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from srtod.config import load_config
-    from srtod.threshold import measure_threshold
+    from srtod.threshold_choice import measure_threshold
     from srtod.viz import save
     from srtod.viz._common import new_figure, styled
 

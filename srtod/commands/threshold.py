@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from ..config import load_config
     from ..paths import threshold_dir
-    from ..threshold import measure_threshold
+    from ..threshold_choice import measure_threshold
     from .errors import guarded
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")

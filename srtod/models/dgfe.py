@@ -13,7 +13,7 @@ from mmdet.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from . import filtration as _filtration  # noqa: F401  (registers Threshold)
+from . import threshold as _threshold  # noqa: F401  (registers Threshold)
 
 FUSIONS = ("attention", "multiply", "concat")
 RESIZE_MODES = ("nearest", "bilinear", "max")
@@ -69,7 +69,7 @@ class DGFE(BaseModule):
         in_channels (int): Channels C of the enhanced level.
         reduction (int): MLP reduction of the reweighting. Defaults to 16.
         threshold (dict): Config of the threshold module, built from mmdet's ``MODELS`` registry
-            (``type`` defaults to :class:`~srtod.models.filtration.Threshold`: mode, init,
+            (``type`` defaults to :class:`~srtod.models.threshold.Threshold`: mode, init,
             temperature, quantile). Defaults to ``dict(mode='learnable', init=40/255)``.
         fusion (str): 'attention' (default), 'multiply' or 'concat'.
         resize_mode (str): 'nearest' (default), 'bilinear' or 'max', see :func:`resize_mask`.

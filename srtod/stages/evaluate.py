@@ -47,7 +47,7 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     from ..evaluation import coverage_table, difference_map_coverage, evaluate_coco, pr_curves
     from ..evaluation.coverage import gt_boxes
     from ..inference import build_loader, build_model, iter_predictions, to_coco_results
-    from ..threshold import model_threshold
+    from ..threshold_choice import model_threshold
 
     exp = resolve_experiment(params, name)
     out = run_dir("eval", name)

@@ -111,7 +111,7 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
     det = ablation_detector(params)
     srtod, base, hfd = (load_trained(params, x, device) for x in (f"{det}_srtod", det, "diff_highfreq"))
     if srtod is not None:
-        from ..threshold import measure_threshold
+        from ..threshold_choice import measure_threshold
 
         # the threshold curve of the SR-TOD run (seed 0), validation split
         measure_threshold(srtod[0], trained(params, f"{det}_srtod")[1], out / "threshold",
