@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from srtod.paths import RESULTS, WORK_DIRS, run_dir, work_dir  # noqa: E402
 from srtod.stages.evaluate import evaluate_experiments  # noqa: E402
 from srtod.stages.parallel import THREAD_VARS, epochs_done, run_logged  # noqa: E402
-from srtod.stages.params import load_params, max_epochs  # noqa: E402
+from srtod.stages.params import load_params, max_epochs, resolve_experiment  # noqa: E402
 from srtod.stages.train import train_experiment  # noqa: E402
 
 log = logging.getLogger("gpu_runs")
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     procs, launched, started, first, state, rate = {}, {}, {}, {}, {}, {}
     for name in names:
         p = ctx.Process(target=run_logged, name=name, args=(
-            train_experiment, params, name, str(WORK_DIRS / "logs" / f"{name}.log"), 1,
+            train_experiment, resolve_experiment(params, name), str(WORK_DIRS / "logs" / f"{name}.log"), 1,
             {"progress_bar": False}))
         p.start()
         procs[name], state[name] = p, "training"

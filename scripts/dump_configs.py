@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     for profile in profiles:
         params = load_params(profile=profile)
         for run in profile_runs(params["active"]):
-            cfg = experiment_config(params, resolve_experiment(params, run))
+            cfg = experiment_config(resolve_experiment(params, run))
             (args.out / f"{profile}__{run}.json").write_text(
                 json.dumps(portable_paths(cfg.to_dict()), sort_keys=True, indent=1, default=str))
             fingerprints[f"{profile}/{run}"] = config_fingerprint(cfg)

@@ -183,7 +183,7 @@ def test_pipeline_selects_the_data_sets_config_without_patching_it(monkeypatch):
             assert exp.config in PAPER_CONFIGS + ABLATIONS and _data_set(exp.config) == data
     params["active"]["data"]["name"] = "aitod"
     for name in names + ["thr_fixed"]:  # loaded as the train and evaluate stages do
-        cfg = experiment_config(params, resolve_experiment(params, name))
+        cfg = experiment_config(resolve_experiment(params, name))
         assert cfg.dataset_name == "aitod" and cfg.num_classes == PAPER["aitod"]["classes"]
     params["active"]["data"]["name"] = "synthetic"  # no paper config for it: a clear error
     with pytest.raises(ValueError, match="matches no config.*'aitod', 'droneswarms', 'visdrone'"):

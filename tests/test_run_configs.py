@@ -51,7 +51,7 @@ def test_the_config_file_is_what_trains(profile, run):
     that follows its epochs)."""
     params = load_params(profile=profile)
     exp = resolve_experiment(params, run)
-    trains = _leaves(experiment_config(params, exp).to_dict())
+    trains = _leaves(experiment_config(exp).to_dict())
     written = _leaves(Config.fromfile(CONFIGS / exp.config).to_dict())
     options = params["active"].get("cfg_options") or {}
     allowed = re.compile(r"^(.*dataloader\.dataset\.data_root|.*_evaluator\.ann_file|"

@@ -129,21 +129,22 @@ def test_pipeline_train_of_a_finished_run_keeps_its_training_time():
     import shutil
 
     from srtod.paths import run_dir, work_dir
-    from srtod.stages.params import load_params
+    from srtod.stages.params import load_params, resolve_experiment
     from srtod.stages.prepare import prepare_data
     from srtod.stages.train import train_experiment
 
     params = load_params(profile="smoke")
+    run = resolve_experiment(params, "faster_rcnn")
     prepare_data(params)
     for folder in (work_dir("faster_rcnn"), run_dir("train", "faster_rcnn")):
         shutil.rmtree(folder, ignore_errors=True)  # e.g. trained by the notebooks' run
-    first = train_experiment(params, "faster_rcnn", threads=1, progress_bar=False)
+    first = train_experiment(run, threads=1, progress_bar=False)
     assert first["resumed_from"] is None and first["train_seconds"] > 0
-    again = train_experiment(params, "faster_rcnn", threads=1, progress_bar=False)
+    again = train_experiment(run, threads=1, progress_bar=False)
     assert again["resumed_from"] is not None and again["checkpoint"] == first["checkpoint"]
     assert again["train_seconds"] == first["train_seconds"]
     assert again["iterations"] == first["iterations"] > 0
     assert json.loads((run_dir("train", "faster_rcnn") / "summary.json").read_text()) == again
     (run_dir("train", "faster_rcnn") / "summary.json").unlink()  # no earlier figure: unknown
-    assert train_experiment(params, "faster_rcnn", threads=1,
+    assert train_experiment(run, threads=1,
                             progress_bar=False)["train_seconds"] is None

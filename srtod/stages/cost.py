@@ -30,7 +30,7 @@ def head_variants(params: dict) -> list[str]:
     for name in profile_groups(params["active"]):
         if experiment_parent(params, name) is None:
             continue  # a detector of its own: the paper's head
-        srtod = experiment_config(params, resolve_experiment(params, name)).model.get("srtod")
+        srtod = experiment_config(resolve_experiment(params, name)).model.get("srtod")
         if (srtod or {}).get("recon_head"):
             variants.append(name)
     return variants
@@ -48,7 +48,7 @@ def recon_head_costs(params: dict, image_hw: tuple[int, int], repeats: int,
         return None
     det = ablation_detector(params)
     names = [det, f"{det}_srtod", *variants]
-    cfgs = {n: experiment_config(params, resolve_experiment(params, n)) for n in names}
+    cfgs = {n: experiment_config(resolve_experiment(params, n)) for n in names}
     stats = interleaved_costs(cfgs, image_hw, repeats=repeats, device=device)
     return pd.DataFrame([dict(experiment=n, params_M=s["params"] / 1e6, gflops=s["gflops"],
                               time_ms=s["time_ms"], time_ratio=s["time_ratio"],

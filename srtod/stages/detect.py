@@ -107,10 +107,10 @@ def compare_modes(config, checkpoint: str | Path, frames: list[Path], modes: lis
 def profile_checkpoint(params: dict, name: str | None = None) -> tuple[object, Path]:
     """(config, checkpoint) of a trained run of the profile; by default its SR-TOD run of the
     ablation detector (``<detector>_srtod``, seed 0)."""
-    from .params import trained
+    from .params import resolve_experiment, trained
 
     name = name or f"{ablation_detector(params)}_srtod"
-    run = trained(params, name)
+    run = trained(resolve_experiment(params, name))
     if run is None:
         raise FileNotFoundError(f"{run_dir('train', name) / 'summary.json'}: no trained run "
                                 f"{name!r} in profile {params['profile']!r}; run the train "

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data.cocoio import dump_json
 from ..paths import PREPARED, output_dir, run_dir
-from .params import profile_runs, resolve_experiment, trained
+from .params import Experiment, profile_runs, resolve_experiment, trained
 
 COVERAGE_COLUMNS = {"touched_share": "touched", "mean_covered_share": "covered",
                     "background_share": "background"}
@@ -28,8 +28,8 @@ def evaluate_experiments(params: dict, names: list[str] | None = None,
 
     names = list(profile_runs(params["active"]) if names is None else names)
     workers = default_workers(params) if workers is None else workers
-    return run_jobs(evaluate_experiment, params, names, output_dir("eval") / "logs",
-                    workers=workers, device=device)
+    return run_jobs(evaluate_experiment, {n: resolve_experiment(params, n) for n in names},
+                    output_dir("eval") / "logs", workers=workers, device=device)
 
 
 def _coverage_inputs(predictions, gt_by_image: dict[int, np.ndarray]):
@@ -38,9 +38,9 @@ def _coverage_inputs(predictions, gt_by_image: dict[int, np.ndarray]):
     return masks, boxes
 
 
-def evaluate_experiment(params: dict, name: str, split: str = "test", threads: int = 2,
+def evaluate_experiment(exp: Experiment, split: str = "test", threads: int = 2,
                         device: str | None = None) -> dict:
-    """Predict ``split`` with the trained experiment, evaluate (AI-TOD protocol), and for SR-TOD
+    """Predict ``split`` with the trained run ``exp``, evaluate (AI-TOD protocol), and for SR-TOD
     models measure the difference-map coverage per size bucket. Returns the metrics dict."""
     import torch
 
@@ -49,20 +49,20 @@ def evaluate_experiment(params: dict, name: str, split: str = "test", threads: i
     from ..inference import build_loader, build_model, iter_predictions, to_coco_results
     from ..threshold_choice import model_threshold
 
-    exp = resolve_experiment(params, name)
+    name = exp.name
     out = run_dir("eval", name)
     if out.exists():
         shutil.rmtree(out)
     train_summary = json.loads((run_dir("train", name) / "summary.json").read_text())
     record: dict[str, Any] = {"experiment": name, "detector": exp.detector, "srtod": exp.srtod,
                               "seed": exp.seed, "enabled": exp.enabled,
-                              "profile": params["profile"]}
+                              "profile": exp.profile}
     if not exp.enabled:
         record["skipped"] = train_summary.get("skipped", "not trained")
         dump_json(record, out / "metrics.json", indent=2)
         return record
     torch.set_num_threads(threads)
-    cfg, checkpoint = trained(params, name)
+    cfg, checkpoint = trained(exp)
     model = build_model(cfg, checkpoint, device=device)
     loader = build_loader(cfg, split)
     start = time.perf_counter()

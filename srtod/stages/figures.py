@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from ..paths import FIGURES, TABLES, output_dir, run_dir
-from .params import ablation_detector, trained
+from .params import ablation_detector, resolve_experiment, trained
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def load_trained(params: dict, name: str, device: str | None = None):
     when it was not trained in this profile."""
     from ..inference import build_model
 
-    run = trained(params, name)
+    run = trained(resolve_experiment(params, name))
     return None if run is None else (run[0], build_model(run[0], run[1], device=device))
 
 
@@ -109,12 +109,12 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
     written: list[Path] = []
     n = params["active"].get("figures", {}).get("num_images", 2)
     det = ablation_detector(params)
-    srtod, base, hfd = (load_trained(params, x, device) for x in (f"{det}_srtod", det, "diff_highfreq"))
+    srtod, base, hfd = (load_trained(resolve_experiment(params, x, device)) for x in (f"{det}_srtod", det, "diff_highfreq"))
     if srtod is not None:
         from ..threshold_choice import measure_threshold
 
         # the threshold curve of the SR-TOD run (seed 0), validation split
-        measure_threshold(srtod[0], trained(params, f"{det}_srtod")[1], out / "threshold",
+        measure_threshold(srtod[0], trained(resolve_experiment(params, f"{det}_srtod"))[1], out / "threshold",
                           split="val", device=device, model=srtod[1])
         written.append(out / "threshold" / "threshold_curve.png")
         crops, feats_base, feats_srtod, crop_boxes = [], [], [], []

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,7 @@ def default_workers(params: dict) -> int:
     return int(params["active"].get("workers") or os.cpu_count() or 1)
 
 
-def run_logged(func: Callable, params: dict, name: str, log_file: str, threads: int,
-               kwargs: dict) -> Any:
+def run_logged(func: Callable, job: Any, log_file: str, threads: int, kwargs: dict) -> Any:
     """One job in a worker process, its stdout/stderr (fd level too) sent to ``log_file``."""
     Path(log_file).parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
@@ -43,7 +42,7 @@ def run_logged(func: Callable, params: dict, name: str, log_file: str, threads: 
         os.dup2(f.fileno(), 2)
         try:
             with contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
-                return func(params, name, threads=threads, **kwargs)
+                return func(job, threads=threads, **kwargs)
         except BaseException:
             traceback.print_exc(file=f)
             raise
@@ -53,30 +52,31 @@ def run_logged(func: Callable, params: dict, name: str, log_file: str, threads: 
             os.dup2(saved[1], 2)
 
 
-def run_jobs(func: Callable, params: dict, names: Sequence[str], log_dir: Path,
+def run_jobs(func: Callable, jobs: Mapping[str, Any], log_dir: Path,
              workers: int = 1, threads: int | None = None,
              progress: Callable[[], str] | None = None, poll_seconds: float = 15.0,
              **kwargs) -> dict:
-    """``func(params, name, threads=..., **kwargs)`` for every name; returns ``{name: result}``.
+    """``func(job, threads=..., **kwargs)`` for every job of ``{name: job}`` (a worker gets its
+    job only, e.g. one resolved run, not the whole params); returns ``{name: result}``.
 
     A single job, or ``workers == 1``, runs in this process with ``threads`` threads (default:
     the cores divided by ``workers``). Otherwise ``workers`` spawned processes run one job each
     at a time with one thread. ``progress`` (if
     given) is called every ``poll_seconds`` and its line logged.
     """
-    names = list(names)
+    names = list(jobs)
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
     if workers <= 1 or len(names) <= 1:
         threads = threads or max(1, (os.cpu_count() or 1) // max(1, workers))
         for name in names:
-            results[name] = func(params, name, threads=threads, **kwargs)
+            results[name] = func(jobs[name], threads=threads, **kwargs)
         return results
     saved = {k: os.environ.get(k) for k in THREAD_VARS}
     os.environ.update({k: "1" for k in THREAD_VARS})  # inherited by the spawned workers
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(run_logged, func, params, name, str(log_dir / f"{name}.log"), 1,
+            futures = {pool.submit(run_logged, func, jobs[name], str(log_dir / f"{name}.log"), 1,
                                    kwargs): name for name in names}
             pending = set(futures)
             try:

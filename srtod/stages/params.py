@@ -43,6 +43,8 @@ class Experiment:
     srtod: bool = False
     enabled: bool = True
     group: str = ""  # the experiment without its seed suffix
+    profile: str = ""  # the profile that resolved it
+    dataset: str = "synthetic"  # the profile's data.name: the data set of a ``{data}`` config
 
 
 def seed_run_name(experiment: str, seed: int) -> str:
@@ -84,10 +86,12 @@ def load_params(path: str | Path = ROOT / "params.yaml", profile: str | None = N
     return params
 
 
+@cache
 def resolve_config_pattern(pattern: str, data: str) -> str:
     """The config named by ``pattern`` for data set ``data`` (a path relative to ``srtod/configs``):
     ``{data}`` is replaced by ``data`` and ``*`` matches the data set's own choice (its schedule).
-    A pattern without either is returned as it is."""
+    A pattern without either is returned as it is. (Cached: the relations between runs ask for
+    every experiment's config many times.)"""
     if "{data}" not in pattern and "*" not in pattern:
         return pattern
     name = pattern.replace("{data}", data)
@@ -191,21 +195,21 @@ def resolve_experiment(params: dict, name: str) -> Experiment:
     options = {**(active.get("cfg_options") or {}), "randomness.seed": seed}
     return Experiment(name=name, detector=detector_of(params, group), config=config,
                       options=options, seed=seed, srtod=is_srtod(config),
-                      enabled=name in profile_runs(active), group=group)
+                      enabled=name in profile_runs(active), group=group,
+                      profile=params["profile"], dataset=active["data"]["name"])
 
 
-def experiment_config(params: dict, exp: Experiment):
-    """The mmengine config of ``exp`` under the active profile: its file, pointed at the prepared
-    data (``data.name`` selects the data set of a ``{data}`` config), with the seed."""
+def experiment_config(exp: Experiment):
+    """The mmengine config of run ``exp``: its file, pointed at the prepared data (its profile's
+    ``data.name`` selects the data set of a ``{data}`` config), with the seed."""
     from ..config import load_config
 
-    return load_config(exp.config, dataset=params["active"]["data"]["name"], data_root=PREPARED,
-                       options=exp.options)
+    return load_config(exp.config, dataset=exp.dataset, data_root=PREPARED, options=exp.options)
 
 
 def max_epochs(params: dict, name: str) -> int:
     """The epochs run ``name`` trains (its config's, after the profile's ``cfg_options``)."""
-    return int(experiment_config(params, resolve_experiment(params, name)).train_cfg.max_epochs)
+    return int(experiment_config(resolve_experiment(params, name)).train_cfg.max_epochs)
 
 
 def synthetic_image_size(params: dict) -> int | None:
@@ -218,13 +222,12 @@ def synthetic_image_size(params: dict) -> int | None:
     return int(max(dataset_base("synthetic").image_scale))
 
 
-def trained(params: dict, name: str):
-    """(config, checkpoint) of run ``name`` as the train stage left it (``checkpoint`` in its
+def trained(exp: Experiment):
+    """(config, checkpoint) of run ``exp`` as the train stage left it (``checkpoint`` in its
     ``summary.json``, relative to the workspace); None when it was not trained in this workspace
     (no summary, skipped, or no checkpoint)."""
-    path = run_dir("train", name) / "summary.json"
+    path = run_dir("train", exp.name) / "summary.json"
     summary = json.loads(path.read_text()) if path.is_file() else {}
     if not summary.get("enabled") or not summary.get("checkpoint"):
         return None
-    return (experiment_config(params, resolve_experiment(params, name)),
-            WORK_DIRS.parent / summary["checkpoint"])
+    return experiment_config(exp), WORK_DIRS.parent / summary["checkpoint"]

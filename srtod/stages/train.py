@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..data.cocoio import dump_json
 from ..paths import WORK_DIRS, run_dir, work_dir
-from .params import experiment_config, max_epochs, profile_runs, resolve_experiment
+from .params import Experiment, experiment_config, max_epochs, profile_runs, resolve_experiment
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,8 @@ def final_threshold(checkpoint: Path) -> float | None:
     return None if t is None else float(t)
 
 
-def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bool = True) -> dict:
-    """Train experiment ``name`` (or record why it is skipped); returns its summary.
+def train_experiment(exp: Experiment, threads: int = 2, progress_bar: bool = True) -> dict:
+    """Train run ``exp`` (or record why it is skipped); returns its summary.
 
     ``train_seconds`` is this call's time: a resumed run counts only what it trained now; a call
     on a finished run trains nothing and keeps the earlier summary's figure (None without one).
@@ -96,7 +96,7 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
 
     from ..engine.runner import train
 
-    exp = resolve_experiment(params, name)
+    name = exp.name
     out = run_dir("train", name)
     summary_file = out / "summary.json"
     earlier = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
@@ -104,9 +104,9 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
         shutil.rmtree(out)
     summary: dict[str, Any] = {"experiment": name, "detector": exp.detector, "config": exp.config,
                                "options": exp.options, "seed": exp.seed, "srtod": exp.srtod,
-                               "profile": params["profile"], "enabled": exp.enabled}
+                               "profile": exp.profile, "enabled": exp.enabled}
     if not exp.enabled:
-        summary["skipped"] = f"not run in profile {params['profile']!r}"
+        summary["skipped"] = f"not run in profile {exp.profile!r}"
         (work_dir(name)).mkdir(parents=True, exist_ok=True)
         (work_dir(name) / "SKIPPED").write_text(summary["skipped"] + "\n")
         dump_json(summary, out / "summary.json", indent=2)
@@ -114,7 +114,7 @@ def train_experiment(params: dict, name: str, threads: int = 2, progress_bar: bo
         return summary
     torch.set_num_threads(threads)
     (work_dir(name) / "SKIPPED").unlink(missing_ok=True)
-    cfg = experiment_config(params, exp)
+    cfg = experiment_config(exp)
     start = time.perf_counter()
     result = train(cfg, work_dir(name), progress=progress_bar)
     seconds = round(time.perf_counter() - start, 1)
@@ -162,7 +162,7 @@ def train_experiments(params: dict, names: list[str] | None = None,
 
     log.info("training %d runs, %d side by side: %s", len(names), workers, ", ".join(names))
     start = time.perf_counter()
-    summaries = run_jobs(train_experiment, params, names, WORK_DIRS / "logs", workers=workers,
-                         progress=progress, progress_bar=workers <= 1)
+    summaries = run_jobs(train_experiment, {n: exps[n] for n in names}, WORK_DIRS / "logs",
+                         workers=workers, progress=progress, progress_bar=workers <= 1)
     log.info("trained %d runs in %.0f s", len(names), time.perf_counter() - start)
     return summaries
