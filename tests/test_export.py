@@ -208,3 +208,26 @@ def test_detector_refuses_options_fixed_at_export(exported):
     missing = exported["frcnn"]["onnx"].parent / "nothing.onnx"
     with pytest.raises(FileNotFoundError, match="does not exist"):
         Detector(missing)
+
+
+def test_predict_command_runs_the_onnx_model(exported, srtod_cli, tmp_path):
+    """``predict MODEL.onnx SOURCE`` writes the detections that ``predict CONFIG CKPT SOURCE``
+    writes (same count, boxes within 1 px), and D/D_b panels for an SR-TOD graph."""
+    m = exported["srtod_frcnn"]
+    src = exported["images"][0].parent
+    runs = {}
+    for kind, head in (("onnx", [m["onnx"]]), ("torch", [m["config"], m["ckpt"]])):
+        out = tmp_path / kind
+        res = srtod_cli("predict", *head, src, "--out-dir", out, "--device", "cpu",
+                        "--no-progress")
+        assert res.returncode == 0, res.stderr
+        runs[kind] = json.loads((out / "detections.json").read_text())
+        assert len(list((out / "vis").glob("*.jpg"))) == len(exported["images"])
+    ref, got = runs["torch"], runs["onnx"]
+    assert len(ref) >= 3 and len(got) == len(ref)
+    key = lambda d: (d["image_id"], -d["score"])  # noqa: E731
+    for a, b in zip(sorted(ref, key=key), sorted(got, key=key), strict=True):
+        assert a["image_id"] == b["image_id"] and abs(a["score"] - b["score"]) <= 1e-3
+        assert np.abs(np.subtract(a["bbox"], b["bbox"])).max() <= 1.0
+    res = srtod_cli("predict", m["onnx"], src, src, "--out-dir", tmp_path / "x")
+    assert res.returncode == 2 and "takes no checkpoint" in res.stderr
