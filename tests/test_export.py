@@ -231,3 +231,38 @@ def test_predict_command_runs_the_onnx_model(exported, srtod_cli, tmp_path):
         assert np.abs(np.subtract(a["bbox"], b["bbox"])).max() <= 1.0
     res = srtod_cli("predict", m["onnx"], src, src, "--out-dir", tmp_path / "x")
     assert res.returncode == 2 and "takes no checkpoint" in res.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config,thr", [(MODELS["srtod_frcnn"], 0.05),
+                                        (MODELS["srtod_retina"], 0.005)])
+def test_trained_model_parity(tmp_path, config, thr):
+    """A model trained for 4 steps (BN statistics, learned threshold t): the same detections above
+    the score threshold (RetinaNet's is lowered: after 4 steps its scores are still near the
+    0.01 prior), D and D_b, PyTorch against ONNX Runtime."""
+    from srtod import Detector
+    from srtod.config import load_config
+    from srtod.data.synthetic import generate_dataset
+    from srtod.engine.runner import train
+    from srtod.export import export_onnx
+
+    root = tmp_path / "data"
+    generate_dataset(root, num_images={"train": 8, "val": 2, "test": 4}, image_size=SIZE, seed=0,
+                     progress=False)
+    cfg = load_config(config, data_root=root, image_size=SIZE, options={
+        "train_cfg.max_epochs": 2, "train_dataloader.batch_size": 4,
+        "param_scheduler.0.end": 2, "optim_wrapper.optimizer.lr": 0.002,
+        ("model.test_cfg.rcnn.score_thr" if "faster" in config else "model.test_cfg.score_thr"):
+        thr})
+    result = train(cfg, tmp_path / "run", progress=False)
+    onnx = export_onnx(cfg, result.checkpoint, tmp_path / "export")
+    ref_det = Detector(cfg, result.checkpoint, device="cpu", score_thr=thr)
+    got_det = Detector(onnx, score_thr=thr)
+    total = 0
+    for path in sorted((root / "images" / "test").glob("*.jpg")):
+        ref, got = ref_det.predict(path, maps=True), got_det.predict(path, maps=True)
+        _match(ref, got)
+        total += len(ref.scores)
+        np.testing.assert_allclose(got.maps["dmap"], ref.maps["dmap"], atol=1e-4)
+        np.testing.assert_array_equal(got.maps["mask"], ref.maps["mask"])
+    assert total >= 5, total
