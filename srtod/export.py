@@ -215,13 +215,14 @@ class ExportableDetector(nn.Module):
         scale = torch.sqrt((proposals[:, 2] - proposals[:, 0]) * (proposals[:, 3] - proposals[:, 1]))
         lvls = torch.floor(torch.log2(scale / ext.finest_scale + 1e-6)).clamp(min=0, max=n - 1)
         rois = torch.cat([torch.zeros_like(proposals[:, :1]), proposals], dim=1)
-        out = None
-        for i, layer in enumerate(ext.roi_layers):
-            f = roi_align(feats[i], rois, layer.output_size, layer.spatial_scale,
-                          layer.sampling_ratio, layer.aligned)
-            on = (lvls == i)[:, None, None, None]
-            out = f if out is None else torch.where(on, f, out)
-        return out
+        order, pooled = [], []
+        for i, layer in enumerate(ext.roi_layers):  # each proposal on its level only
+            idx = torch.nonzero(lvls == i).reshape(-1)
+            pooled.append(roi_align(feats[i], rois[idx], layer.output_size, layer.spatial_scale,
+                                    layer.sampling_ratio, layer.aligned))
+            order.append(idx)
+        back = torch.argsort(torch.cat(order).float())  # back to the proposals' order
+        return torch.cat(pooled)[back]
 
     def _two_stage(self, feats, image_shape: Tensor):
         roi_head, cfg = self.model.roi_head, self.model.test_cfg.rcnn
