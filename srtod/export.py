@@ -359,7 +359,7 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
         classes=list(_class_names(model, cfg)), input_size=list(size),
         resize=resize, mean=[float(v) for v in pre.get("mean", [0, 0, 0])],
         std=[float(v) for v in pre.get("std", [1, 1, 1])], bgr_to_rgb=bool(pre.get("bgr_to_rgb")),
-        pad_value=0.0, score_thr=float(head_cfg.get("score_thr", 0.0)),
+        pad_value=0.0, pad_size_divisor=int(div), score_thr=float(head_cfg.get("score_thr", 0.0)),
         inputs=["image", "image_shape"], outputs=net.output_names,
         dmap="dmap" in net.output_names, boxes_in="network input pixels (x1, y1, x2, y2)",
         export_seconds=round(seconds, 2), srtod_commit=_commit())

@@ -8,6 +8,7 @@ Glossary: h x w the original image, H x W the exported network input, K detectio
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,7 @@ class OnnxDetector:
         self.has_maps = "dmap" in self.outputs
         self._mean = np.asarray(self.meta["mean"], np.float32)
         self._std = np.asarray(self.meta["std"], np.float32)
+        self._warned = False
 
     def preprocess(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
         """(image (1, 3, H, W), image_shape (2,), (w_scale, h_scale)) of a BGR uint8 image."""
@@ -76,6 +78,14 @@ class OnnxDetector:
         if nh > H or nw > W:
             raise ValueError(f"an image of {h} x {w} resizes to {nh} x {nw}, larger than the "
                              f"exported input {H} x {W} (export with --image-size for this shape)")
+        div = int(self.meta.get("pad_size_divisor", 1)) or 1
+        padded = (-(-nh // div) * div, -(-nw // div) * div)
+        if padded != (H, W) and not self._warned:
+            self._warned = True
+            warnings.warn(f"{self.path}: an image of {h} x {w} is padded to the exported "
+                          f"{H} x {W}, where mmdet pads it to {padded[0]} x {padded[1]}: "
+                          "detections can differ slightly from PyTorch's near the padding (export "
+                          "with --image-size for this shape; docs/deploy.md)", stacklevel=3)
         if (nh, nw) != (h, w):
             img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
         x = img.astype(np.float32)

@@ -266,3 +266,17 @@ def test_trained_model_parity(tmp_path, config, thr):
         np.testing.assert_allclose(got.maps["dmap"], ref.maps["dmap"], atol=1e-4)
         np.testing.assert_array_equal(got.maps["mask"], ref.maps["mask"])
     assert total >= 5, total
+
+
+def test_an_image_padded_otherwise_than_by_mmdet_is_warned_about(exported):
+    """128 x 64 resizes to itself; mmdet pads it to 128 x 64, the graph to 128 x 128."""
+    from srtod.onnx_runtime import OnnxDetector
+
+    det = OnnxDetector(exported["frcnn"]["onnx"])
+    with pytest.warns(UserWarning, match="mmdet pads it to 128 x 64"):
+        det(np.zeros((128, 64, 3), np.uint8))
+    batch, shape, scale = det.preprocess(np.full((64, 32, 3), 255, np.uint8))  # resized 2x
+    assert batch.shape == (1, 3, 128, 128) and shape.tolist() == [128, 64] and scale == (2, 2)
+    want = (255 - np.array([123.675, 116.28, 103.53])) / np.array([58.395, 57.12, 57.375])
+    np.testing.assert_allclose(batch[0, :, 0, 0], want, rtol=1e-6)
+    assert (batch[0, :, :, 64:] == 0).all()  # padding: zeros after normalisation, as mmdet
