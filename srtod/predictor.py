@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .inference import Prediction, _original_size_maps, build_model
+from .prediction import Prediction
 
 #: File suffixes read as images (what OpenCV decodes) and as videos.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff",
@@ -147,6 +146,7 @@ def merge_detections(bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
     order = np.argsort(-scores, kind="stable")
     bboxes, scores, labels = bboxes[order], scores[order], labels[order]
     if merge == "nms" and metric == "iou" and len(bboxes):
+        import torch
         from torchvision.ops import batched_nms
 
         keep = batched_nms(torch.from_numpy(bboxes).float(), torch.from_numpy(scores).float(),
@@ -247,6 +247,7 @@ class Detector:
         from mmcv.transforms import Compose
 
         from .config import load_config
+        from .inference import build_model
         from .models import SelfReconstruction
 
         cfg = load_config(config, image_size=image_size, options=cfg_options)
@@ -285,8 +286,10 @@ class Detector:
                 keep = s >= self.score_thr
                 out.append((b[keep], s[keep], lab[keep], {k: m[k] for k in MAP_KEYS if k in m}))
             return out
+        import torch
         from mmengine.dataset import pseudo_collate
 
+        from .inference import _original_size_maps
         from .models import record_intermediates
 
         data = [self.pipeline(dict(img=img, img_id=i)) for i, img in enumerate(images)]

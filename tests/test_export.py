@@ -280,3 +280,21 @@ def test_an_image_padded_otherwise_than_by_mmdet_is_warned_about(exported):
     want = (255 - np.array([123.675, 116.28, 103.53])) / np.array([58.395, 57.12, 57.375])
     np.testing.assert_allclose(batch[0, :, 0, 0], want, rtol=1e-6)
     assert (batch[0, :, :, 64:] == 0).all()  # padding: zeros after normalisation, as mmdet
+
+
+def test_onnx_detector_runs_without_torch(exported, tmp_path):
+    """An ONNX deployment needs no torch or mmdet: ``srtod.Detector('model.onnx')`` with both
+    made unimportable predicts, slices and returns D."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ('torch', 'torchvision', 'mmdet', 'mmcv', 'mmengine'): sys.modules[m] = None\n"
+        "import numpy as np, srtod\n"
+        f"det = srtod.Detector({str(exported['srtod_frcnn']['onnx'])!r}, score_thr=0.3)\n"
+        f"p = det.predict({str(exported['images'][0])!r}, maps=True, slice=(64, 64))\n"
+        "assert p.maps['dmap'].shape == (128, 128) and len(p.scores) > 0, p\n"
+        "print('ok', len(p.scores))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("ok"), res.stderr[-3000:]
