@@ -90,6 +90,10 @@ def _check_cfgs(model, kind: str) -> None:
             raise ExportError(f"export: box coder {type(head.bbox_coder).__name__} is not "
                               "supported (DeltaXYWHBBoxCoder only)")
     if kind == "two_stage":
+        bbox_head = model.roi_head.bbox_head
+        if bbox_head.custom_cls_channels or getattr(bbox_head.loss_cls, "use_sigmoid", False):
+            raise ExportError("export: a box head with sigmoid or custom class scores is not "
+                              "supported (softmax over classes + background only)")
         for layer in model.roi_head.bbox_roi_extractor.roi_layers:
             if getattr(layer, "pool_mode", "avg") != "avg":
                 raise ExportError("export: RoIAlign pool_mode 'max' is not supported (ONNX "
