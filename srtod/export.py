@@ -16,7 +16,7 @@ families with the model's own modules and the config's ``test_cfg``:
 NMS is ONNX ``NonMaxSuppression`` on boxes offset per class (or level), as mmcv's ``batched_nms``.
 
 The graph takes ``image`` (1, 3, H, W), the normalised RGB input padded with zeros to the export
-size, and ``image_shape`` (2,) = (h, w) of its unpadded part (boxes are clipped to it, as mmdet
+size (or, exported ``dynamic``, to a multiple of ``pad_size_divisor`` as mmdet pads), and ``image_shape`` (2,) = (h, w) of its unpadded part (boxes are clipped to it, as mmdet
 clips to ``img_shape``). It returns ``boxes`` (K, 4) in the network input's pixels, ``scores``
 (K,), ``labels`` (K,) and, for SR-TOD models, ``dmap`` D (Eq. 3) and ``mask`` D_b (Eq. 4), each
 (1, 1, H, W). :mod:`srtod.onnx_runtime` does the resizing, normalisation and rescaling around it.
@@ -151,7 +151,8 @@ class ExportableDetector(nn.Module):
     """The test path of a Faster R-CNN or RetinaNet (optionally SR-TOD) for one image of a fixed
     size, in traceable operations (see the module docstring for inputs and outputs)."""
 
-    def __init__(self, model: nn.Module, input_size: tuple[int, int], maps: bool = True) -> None:
+    def __init__(self, model: nn.Module, input_size: tuple[int, int], maps: bool = True,
+                 dynamic: bool = False) -> None:
         super().__init__()
         self.model = model.eval()
         self.kind = _head_kind(model)
@@ -159,11 +160,30 @@ class ExportableDetector(nn.Module):
         self.block = getattr(model, "srtod", None)
         self.maps = maps and self.block is not None
         self.input_size = tuple(int(s) for s in input_size)
+        self.dynamic = dynamic
         head = model.rpn_head if self.kind == "two_stage" else model.bbox_head
         with torch.no_grad():
             feats = self._features(torch.zeros(1, 3, *self.input_size))[0]
         sizes = [f.shape[-2:] for f in feats[: head.prior_generator.num_levels]]
         self.priors = [p.detach() for p in head.prior_generator.grid_priors(sizes, device="cpu")]
+
+    def _priors(self, head, feats) -> list[Tensor]:
+        """The anchors of each level: constants for a fixed size, computed from the levels'
+        shapes in the graph for a dynamic one."""
+        if not self.dynamic:
+            return self.priors
+        n = head.prior_generator.num_levels
+        return head.prior_generator.grid_priors([f.shape[-2:] for f in feats[:n]], device="cpu")
+
+    @staticmethod
+    def _topk(s: Tensor, k: int):
+        """The best ``k`` of ``s`` (all when fewer), in the graph also for dynamic sizes."""
+        if k <= 0:
+            return s.sort(descending=True)
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            kk = torch.clamp(torch._shape_as_tensor(s)[0], max=k)
+            return s.topk(kk)
+        return s.topk(min(k, s.shape[0]))
 
     @property
     def output_names(self) -> list[str]:
@@ -198,12 +218,13 @@ class ExportableDetector(nn.Module):
         cls_scores, bbox_preds = head(feats)
         nms_pre = cfg.get("nms_pre", -1)
         all_boxes, all_scores, all_levels = [], [], []
-        for lvl, (cls, reg, priors) in enumerate(zip(cls_scores, bbox_preds, self.priors, strict=True)):
+        levels = zip(cls_scores, bbox_preds, self._priors(head, feats), strict=True)
+        for lvl, (cls, reg, priors) in enumerate(levels):
             s = cls[0].permute(1, 2, 0).reshape(-1, head.cls_out_channels)
             s = s.sigmoid()[:, 0] if head.use_sigmoid_cls else s.softmax(-1)[:, 0]
             d = reg[0].permute(1, 2, 0).reshape(-1, 4)
-            if 0 < nms_pre < s.shape[0]:
-                s, idx = s.topk(nms_pre)
+            if nms_pre > 0 and (self.dynamic or nms_pre < s.shape[0]):
+                s, idx = self._topk(s, nms_pre)
                 d, priors = d[idx], priors[idx]
             all_boxes.append(_decode(head.bbox_coder, priors, d, image_shape))
             all_scores.append(s)
@@ -250,12 +271,15 @@ class ExportableDetector(nn.Module):
         nms_pre, thr = cfg.get("nms_pre", -1), cfg.get("score_thr", 0)
         c = head.cls_out_channels
         all_boxes, all_scores, all_labels = [], [], []
-        for cls, reg, priors in zip(cls_scores, bbox_preds, self.priors, strict=True):
+        for cls, reg, priors in zip(cls_scores, bbox_preds, self._priors(head, feats),
+                                    strict=True):
             s = cls[0].permute(1, 2, 0).reshape(-1).sigmoid()  # index = prior * C + label
             d = reg[0].permute(1, 2, 0).reshape(-1, 4)
             s = torch.where(s > thr, s, torch.full_like(s, -1.0))
-            k = s.shape[0] if nms_pre <= 0 else min(nms_pre, s.shape[0])
-            s, idx = s.topk(k)
+            if self.dynamic:
+                s, idx = self._topk(s, nms_pre)
+            else:
+                s, idx = s.topk(s.shape[0] if nms_pre <= 0 else min(nms_pre, s.shape[0]))
             s, idx = _select(s > thr, s, idx)
             prior = torch.div(idx, c, rounding_mode="floor")
             all_boxes.append(_decode(head.bbox_coder, priors[prior], d[prior], image_shape))
@@ -310,10 +334,14 @@ def check_opset(opset: int) -> int:
 
 def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
                 image_size: tuple[int, int] | None = None, opset: int = DEFAULT_OPSET,
-                maps: bool = True) -> Path:
+                maps: bool = True, dynamic: bool = False) -> Path:
     """Export ``config`` + ``checkpoint`` to ``out_dir/model.onnx`` and ``out_dir/model.json``;
     returns the onnx path. Everything is checked (opset, model type, checkpoint fit) before a file
-    is written; :class:`ExportError` or :class:`srtod.inference.CheckpointError` otherwise."""
+    is written; :class:`ExportError` or :class:`srtod.inference.CheckpointError` otherwise.
+
+    ``dynamic``: the graph takes any H x W (multiples of the preprocessor's ``pad_size_divisor``),
+    its anchors computed from the levels' shapes; ONNX Runtime then pads each image as mmdet
+    does, so any image shape gives PyTorch's detections. ``image_size`` is the traced example."""
     import warnings
 
     from .config import load_config
@@ -341,7 +369,7 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
     if any(s % div or s <= 0 for s in size):
         raise ExportError(f"export: image size {size[0]} x {size[1]} must be positive multiples "
                           f"of the preprocessor's pad_size_divisor {div}")
-    net = ExportableDetector(model, size, maps=maps).eval()
+    net = ExportableDetector(model, size, maps=maps, dynamic=dynamic).eval()
     resize = _resize_step(cfg)
     pre = cfg.model.data_preprocessor
     out_dir = Path(out_dir)
@@ -354,13 +382,14 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
         warnings.simplefilter("ignore")
         torch.onnx.export(net, (image, shape), str(onnx_path), opset_version=opset,
                           input_names=["image", "image_shape"], output_names=net.output_names,
-                          dynamo=False, do_constant_folding=True)
+                          dynamo=False, do_constant_folding=True,
+                          dynamic_axes={"image": {2: "H", 3: "W"}} if dynamic else None)
     seconds = time.perf_counter() - start
     head_cfg = model.test_cfg.rcnn if net.kind == "two_stage" else model.test_cfg
     meta = dict(
         format="onnx", opset=opset, config=str(cfg.filename), checkpoint=str(checkpoint),
         detector=type(model).__name__, kind=net.kind, srtod=net.block is not None,
-        classes=list(_class_names(model, cfg)), input_size=list(size),
+        classes=list(_class_names(model, cfg)), input_size=list(size), dynamic=bool(dynamic),
         resize=resize, mean=[float(v) for v in pre.get("mean", [0, 0, 0])],
         std=[float(v) for v in pre.get("std", [1, 1, 1])], bgr_to_rgb=bool(pre.get("bgr_to_rgb")),
         pad_value=0.0, pad_size_divisor=int(div), score_thr=float(head_cfg.get("score_thr", 0.0)),

@@ -74,12 +74,12 @@ class OnnxDetector:
 
         h, w = img.shape[:2]
         nh, nw = _resized_size(h, w, self.meta["resize"])
-        H, W = self.input_size
+        div = int(self.meta.get("pad_size_divisor", 1)) or 1
+        padded = (-(-nh // div) * div, -(-nw // div) * div)
+        H, W = padded if self.meta.get("dynamic") else self.input_size
         if nh > H or nw > W:
             raise ValueError(f"an image of {h} x {w} resizes to {nh} x {nw}, larger than the "
                              f"exported input {H} x {W} (export with --image-size for this shape)")
-        div = int(self.meta.get("pad_size_divisor", 1)) or 1
-        padded = (-(-nh // div) * div, -(-nw // div) * div)
         if padded != (H, W) and not self._warned:
             self._warned = True
             warnings.warn(f"{self.path}: an image of {h} x {w} is padded to the exported "

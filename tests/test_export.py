@@ -298,3 +298,32 @@ def test_onnx_detector_runs_without_torch(exported, tmp_path):
         "print('ok', len(p.scores))\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("ok"), res.stderr[-3000:]
+
+
+@pytest.mark.parametrize("name", ["srtod_frcnn", "srtod_retina"])
+def test_dynamic_export_matches_pytorch_on_any_shape(exported, name, tmp_path):
+    """``--dynamic``: anchors from the levels' shapes, each image padded as mmdet pads it, so
+    frames of other shapes (72 x 128 padded to 96 x 128; a 256 x 384 frame whose full-frame pass
+    is 85 x 128 padded to 96 x 128) give PyTorch's detections and D, without the warning."""
+    import warnings
+
+    import cv2
+
+    from srtod import Detector
+    from srtod.export import export_onnx
+
+    m = exported[name]
+    onnx = export_onnx(m["config"], m["ckpt"], tmp_path / "dyn", dynamic=True)
+    assert json.loads(onnx.with_suffix(".json").read_text())["dynamic"] is True
+    ref_det = Detector(m["config"], m["ckpt"], device="cpu", score_thr=0.05)
+    got_det = Detector(onnx, score_thr=0.05)
+    imgs = [cv2.imread(str(p)) for p in exported["images"]]
+    frame = np.vstack([np.hstack(imgs), np.hstack(imgs[::-1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        for img, kw in ((imgs[0][28:100], {}), (imgs[1], {}), (frame, {"slice": (SIZE, SIZE)})):
+            ref = ref_det.predict(img, maps=True, **kw)
+            got = got_det.predict(img, maps=True, **kw)
+            assert len(ref.scores) >= 5
+            _match(ref, got)
+            np.testing.assert_allclose(got.maps["dmap"], ref.maps["dmap"], atol=1e-4)

@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for model.onnx and model.json (work_dirs/export)")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET,
                         help=f"ONNX opset, {MIN_OPSET}-{MAX_OPSET} (default {DEFAULT_OPSET})")
+    parser.add_argument("--dynamic", action="store_true",
+                        help="any input size: anchors computed in the graph, each image padded as "
+                             "mmdet pads it (PyTorch's detections for every image shape)")
     parser.add_argument("--no-maps", action="store_true",
                         help="SR-TOD models: leave D and D_b out of the graph's outputs")
 
@@ -35,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         path = export_onnx(args.config, args.checkpoint, args.out, image_size=args.image_size,
-                           opset=args.opset, maps=not args.no_maps)
+                           opset=args.opset, maps=not args.no_maps,
+                           dynamic=args.dynamic)
     except (ExportError, CheckpointError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
