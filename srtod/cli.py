@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "evaluate detections (COCO results json) with the AI-TOD/COCO/VisDrone protocol",
     "predict": "detect on images, a folder, a glob or a video (or a data set's split): COCO json, "
                "CSV and visualisations",
+    "export": "export a trained detector to ONNX (model.onnx + model.json) for ONNX Runtime",
     "threshold": "choose DGFE's threshold t for a data set from a trained model's difference maps",
     "study": "the threshold study: record finished runs, rebuild its tables from the records",
     "benchmark": "parameters, FLOPs and inference time (CPU/GPU) of detectors with and without SR-TOD",

@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +17,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from tqdm.auto import tqdm
 
-
-@dataclass
-class Prediction:
-    """Detections of one image in original pixel coordinates, plus its SR-TOD maps if recorded."""
-
-    img_id: int
-    img_path: str
-    bboxes: np.ndarray  # (K, 4) x1, y1, x2, y2
-    scores: np.ndarray  # (K,)
-    labels: np.ndarray  # (K,) contiguous class indices
-    maps: dict[str, np.ndarray] = field(default_factory=dict)  # each (h, w), original size
+from .prediction import Prediction
 
 
 def resolve_device(device: str | None = None) -> str:

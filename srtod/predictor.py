@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .inference import Prediction, _original_size_maps, build_model
+from .prediction import Prediction
 
 #: File suffixes read as images (what OpenCV decodes) and as videos.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff",
@@ -147,6 +146,7 @@ def merge_detections(bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
     order = np.argsort(-scores, kind="stable")
     bboxes, scores, labels = bboxes[order], scores[order], labels[order]
     if merge == "nms" and metric == "iou" and len(bboxes):
+        import torch
         from torchvision.ops import batched_nms
 
         keep = batched_nms(torch.from_numpy(bboxes).float(), torch.from_numpy(scores).float(),
@@ -218,42 +218,78 @@ class Detector:
 
     Args:
         config: an mmengine ``Config`` or a config path (as ``python -m srtod``: a path or relative
-            to ``srtod/configs``).
-        checkpoint: the trained weights. One that does not fit the config's model is an error
-            (:class:`srtod.inference.CheckpointMismatch`), not a warning.
+            to ``srtod/configs``), or an exported ``model.onnx`` (``srtod export``; its
+            ``model.json`` beside it), run with ONNX Runtime (:mod:`srtod.onnx_runtime`).
+        checkpoint: the trained weights (none for an ``.onnx``). One that does not fit the
+            config's model is an error (:class:`srtod.inference.CheckpointMismatch`), not a warning.
         device: 'cpu', 'cuda', 'cuda:N'; default CUDA when available.
         score_thr: detections below this score are dropped.
         image_size: the (longer) side the test pipeline resizes to; None keeps the config's.
         cfg_options: dotted-key overrides of the config.
+        threads: ONNX Runtime's intra-op threads (``.onnx`` only; default its own choice).
 
     ``predict`` and ``predict_many`` return :class:`srtod.inference.Prediction` in the original
     image's pixel coordinates; with ``maps=True`` an SR-TOD model also fills ``maps['dmap']`` (D)
     and ``maps['mask']`` (D_b), each (h, w) float32.
     """
 
-    def __init__(self, config, checkpoint: str | Path, device: str | None = None,
+    def __init__(self, config, checkpoint: str | Path | None = None, device: str | None = None,
                  score_thr: float = 0.3, *, image_size: int | None = None,
-                 cfg_options: dict | None = None):
+                 cfg_options: dict | None = None, threads: int | None = None):
+        self.score_thr = float(score_thr)
+        self.onnx = None
+        if str(config).lower().endswith(".onnx"):
+            self._init_onnx(config, checkpoint, device, image_size, cfg_options, threads)
+            return
+        if checkpoint is None:
+            raise ValueError(f"Detector({config!r}): a checkpoint is needed with a config "
+                             "(only an exported model.onnx runs without one)")
         from mmcv.transforms import Compose
 
         from .config import load_config
+        from .inference import build_model
         from .models import SelfReconstruction
 
         cfg = load_config(config, image_size=image_size, options=cfg_options)
         self.cfg = cfg
         self.checkpoint = str(checkpoint)
-        self.score_thr = float(score_thr)
         self.model = build_model(cfg, checkpoint, device=device, strict=True)
         self.device = next(self.model.parameters()).device
         self.pipeline = Compose(_test_pipeline(cfg))
         self.classes = _class_names(self.model, cfg)
         self.is_srtod = any(isinstance(m, SelfReconstruction) for m in self.model.modules())
 
+    def _init_onnx(self, path, checkpoint, device, image_size, cfg_options, threads) -> None:
+        """An exported graph (``srtod export``) run by ONNX Runtime: no torch model, no mmdet
+        pipeline; the resize and normalisation are those stored in its ``model.json``."""
+        from .onnx_runtime import OnnxDetector
+
+        given = [name for name, v in (("checkpoint", checkpoint), ("image_size", image_size),
+                                      ("cfg_options", cfg_options)) if v]
+        if given:
+            raise ValueError(f"Detector({str(path)!r}): an exported ONNX model takes no "
+                             f"{', '.join(given)} (they are fixed at export)")
+        self.onnx = OnnxDetector(path, device=device, threads=threads)
+        self.cfg, self.model, self.pipeline = None, None, None
+        self.checkpoint = str(path)
+        self.device = "cuda" if device and device.startswith("cuda") else "cpu"
+        self.classes = self.onnx.classes
+        self.is_srtod = self.onnx.has_maps
+
     # -- one forward pass over a list of arrays ------------------------------------------------
     def _forward(self, images: list[np.ndarray], want_maps: bool
                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, dict]]:
+        if self.onnx is not None:
+            out = []
+            for img in images:  # the graph takes one image
+                b, s, lab, m = self.onnx(img, maps=want_maps and self.is_srtod)
+                keep = s >= self.score_thr
+                out.append((b[keep], s[keep], lab[keep], {k: m[k] for k in MAP_KEYS if k in m}))
+            return out
+        import torch
         from mmengine.dataset import pseudo_collate
 
+        from .inference import _original_size_maps
         from .models import record_intermediates
 
         data = [self.pipeline(dict(img=img, img_id=i)) for i, img in enumerate(images)]

@@ -1,5 +1,6 @@
 """``python -m srtod predict CONFIG CHECKPOINT [SOURCE]``: detect on images, a folder, a glob or a
 video (SOURCE), or on a data set's split (no SOURCE: COCO results json, optionally evaluated).
+``python -m srtod predict MODEL.onnx SOURCE`` does the same with an exported model and ONNX Runtime.
 
 With SOURCE, the output folder (``--out-dir``) receives:
 
@@ -31,8 +32,9 @@ DEFAULT_SCORE_THR = 0.3
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mmengine.config import DictAction
 
-    parser.add_argument("config", help="config file, or a path relative to srtod/configs")
-    parser.add_argument("checkpoint", help="checkpoint file or URL")
+    parser.add_argument("config", help="config file, or a path relative to srtod/configs; or an "
+                        "exported model.onnx (srtod export), run with ONNX Runtime")
+    parser.add_argument("checkpoint", help="checkpoint file or URL (after a model.onnx: SOURCE)")
     parser.add_argument("source", nargs="?",
                         help="an image, a folder of images, a glob ('frames/*.png', quoted) or a "
                              "video; without it, a split of the config's data set (--split)")
@@ -83,6 +85,8 @@ def _error(msg: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
 
+    if args.config.lower().endswith(".onnx"):
+        return _run_onnx(args)
     device = device_of(args)
     if device is None:
         return 2
@@ -98,6 +102,23 @@ def run(args: argparse.Namespace) -> int:
     if args.source is None:
         return _run_split(args, cfg, device)
     return _run_source(args, cfg, device)
+
+
+def _run_onnx(args: argparse.Namespace) -> int:
+    """``predict MODEL.onnx SOURCE``: an exported model (``srtod export``) with ONNX Runtime; the
+    second positional is the SOURCE (an exported model has no checkpoint)."""
+    if args.source is not None:
+        _error(f"an exported model takes no checkpoint: predict {args.config} SOURCE")
+        return 2
+    fixed = [opt for opt, v in (("--dataset", args.dataset), ("--data-root", args.data_root),
+                                ("--image-size", args.image_size),
+                                ("--cfg-options", args.cfg_options)) if v]
+    if fixed:
+        _error(f"{', '.join(fixed)}: not for an exported model (fixed at export; without SOURCE, "
+               "a split is predicted from CONFIG CKPT only)")
+        return 2
+    args.source, args.checkpoint = args.checkpoint, None
+    return _run_source(args, None, args.device)
 
 
 def _run_split(args: argparse.Namespace, cfg, device: str) -> int:
@@ -286,8 +307,9 @@ def _run_source(args: argparse.Namespace, cfg, device: str) -> int:
             return 2
     score_thr = DEFAULT_SCORE_THR if args.score_thr is None else args.score_thr
     try:
-        detector = Detector(cfg, args.checkpoint, device=device, score_thr=score_thr)
-    except CheckpointError as err:
+        detector = Detector(args.config if cfg is None else cfg, args.checkpoint, device=device,
+                            score_thr=score_thr)
+    except (CheckpointError, FileNotFoundError, RuntimeError) as err:
         _error(str(err))
         return 2
     for msg in skipped:  # after the model loaded: a checkpoint error comes alone
