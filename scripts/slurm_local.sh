@@ -33,10 +33,37 @@ stop_pid() {  # stop_pid PIDFILE: TERM the daemon of that pid file, KILL after 1
   rm -f "$f"
 }
 
+# the processes of this cluster left after its daemons: its job steps (slurmstepd) and its jobs'
+# own processes (SLURM_JOB_ID set), known by the SLURM_CONF in their environment; never the
+# calling shell or a user's shell that merely exports SLURM_CONF
+leftovers() {
+  local p pid env
+  for p in /proc/[0-9]*; do
+    pid="${p#/proc/}"
+    env="$(tr '\0' '\n' < "$p/environ" 2>/dev/null)" || continue
+    grep -qx "SLURM_CONF=$dir/slurm.conf" <<<"$env" || continue
+    if [[ "$(cat "$p/comm" 2>/dev/null)" == slurmstepd ]] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
+      echo "$pid"
+    fi
+  done
+}
+
 if [[ "$cmd" == stop ]]; then
+  if [[ -f "$dir/slurmctld.pid" ]] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+    # cancel this cluster's jobs first, so that their steps end while slurmd still listens
+    SLURM_CONF="$dir/slurm.conf" scancel --user "$(id -un)" 2>/dev/null || true
+    for _ in $(seq 40); do
+      [[ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h 2>/dev/null)" ]] && break; sleep 0.25
+    done
+  fi
   stop_pid "$dir/slurmd.pid"
   stop_pid "$dir/slurmctld.pid"
   stop_pid "$dir/munged.pid"
+  pids="$(leftovers)"
+  if [[ -n "$pids" ]]; then
+    kill $pids 2>/dev/null || true; sleep 1
+    pids="$(leftovers)"; [[ -n "$pids" ]] && kill -9 $pids 2>/dev/null || true
+  fi
   exit 0
 fi
 [[ "$cmd" == start ]] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }

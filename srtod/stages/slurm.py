@@ -176,7 +176,7 @@ def submit(exps: dict[str, Experiment], settings: dict[str, Any]) -> dict[str, d
     with executor.batch():
         jobs = [executor.submit(TrainJob(), exps[n]) for n in names]
     records = {}
-    for name, job in zip(names, jobs):
+    for name, job in zip(names, jobs, strict=True):
         record = {"job_id": job.job_id, "task": 0, "folder": str(job.paths.folder),
                   "log": str(job.paths.stderr), "submitted": time.strftime("%Y-%m-%dT%H:%M:%S")}
         record_path(name).parent.mkdir(parents=True, exist_ok=True)
