@@ -240,3 +240,20 @@ def test_slurm_settings_layering():
     assert slurm_settings(params) == {**DEFAULTS, "mem_gb": 16, "partition": "gpu"}
     with pytest.raises(ValueError, match="unknown keys"):
         slurm_settings({"slurm": {"gpus": 1}, "active": {}})
+
+
+def test_train_executor_of_params_picks_slurm(monkeypatch):
+    """``train_executor: slurm`` in params.yaml sends the train stage (notebook 02, dvc repro) to
+    SLURM; an unknown executor is an error."""
+    import srtod.stages.slurm
+    from srtod.stages.params import load_params
+    from srtod.stages.train import train_experiments
+
+    seen = {}
+    monkeypatch.setattr(srtod.stages.slurm, "train_on_slurm",
+                        lambda params, names: seen.setdefault("runs", names) and {})
+    params = {**load_params(profile="smoke"), "train_executor": "slurm"}
+    train_experiments(params, ["faster_rcnn"])
+    assert seen == {"runs": ["faster_rcnn"]}
+    with pytest.raises(ValueError, match="train_executor"):
+        train_experiments(params, ["faster_rcnn"], executor="ray")

@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.stage == "train":
         from ..stages.train import train_experiments
 
-        for name, s in train_experiments(params, runs, workers=args.workers).items():
+        for name, s in train_experiments(params, runs, workers=args.workers,
+                                         executor="local").items():
             print(f"{name}: {s.get('skipped') or s.get('checkpoint')}")
     elif args.stage == "evaluate":
         from ..stages.evaluate import evaluate_experiments
