@@ -257,3 +257,42 @@ def test_train_executor_of_params_picks_slurm(monkeypatch):
     assert seen == {"runs": ["faster_rcnn"]}
     with pytest.raises(ValueError, match="train_executor"):
         train_experiments(params, ["faster_rcnn"], executor="ray")
+
+
+@pytest.mark.slow
+def test_srun_two_processes_train_with_the_slurm_launcher(cluster, tmp_path):
+    """``scripts/slurm_train.sh debug JOB CONFIG 0`` (srun -n2, ``--launcher slurm``): two CPU
+    processes (gloo) train one epoch to one checkpoint, each keeping its random state; launched
+    again (a requeued job), the run resumes from that checkpoint and trains nothing more."""
+    import sys
+
+    from srtod.data.synthetic import generate_dataset
+
+    data = tmp_path / "data"
+    generate_dataset(data, num_images={"train": 8, "val": 2, "test": 2}, image_size=64, seed=0,
+                     progress=False)
+    work = tmp_path / "run"
+    env = dict(os.environ, CPUS_PER_TASK="1", TASKS="2", PYTHON=sys.executable,
+               MASTER_PORT=str(free_port_pair()), CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    cmd = ["bash", str(REPO / "scripts/slurm_train.sh"), "debug", "srtod-dist",
+           "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py", "0",
+           "--data-root", str(data), "--image-size", "64", "--work-dir", str(work),
+           "--cfg-options", "train_cfg.max_epochs=1", "train_dataloader.batch_size=2",
+           "default_hooks.logger.interval=1"]
+
+    def launch() -> str:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc.stdout + proc.stderr
+
+    log = launch()
+    assert "Distributed launcher: slurm" in log and "Distributed training: True" in log
+    # 8 images, 2 processes x batch 2: 2 iterations, one checkpoint
+    assert "Epoch(train) [1][2/2]" in log
+    assert sorted(p.name for p in work.glob("*.pth")) == ["epoch_1.pth"]
+    assert sorted(p.name for p in work.glob("random_state_*")) == ["random_state_rank0.rng",
+                                                                  "random_state_rank1.rng"]
+    stamp = (work / "epoch_1.pth").stat().st_mtime_ns
+    log = launch()
+    assert "resumed epoch: 1, iter: 2" in log and "Epoch(train)" not in log
+    assert (work / "epoch_1.pth").stat().st_mtime_ns == stamp
