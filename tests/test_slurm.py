@@ -222,6 +222,22 @@ def test_an_unknown_partition_is_one_line(smoke):
     assert jobs_submitted() == before
 
 
+@pytest.mark.slow
+def test_resources_the_cluster_cannot_give_are_one_line(smoke):
+    import copy
+
+    from srtod.stages.slurm import SlurmError, train_on_slurm
+
+    params = copy.deepcopy(smoke)
+    params["slurm"] = {**(params.get("slurm") or {}), "mem_gb": 100000}
+    fresh("faster_rcnn_long")
+    before = jobs_submitted()
+    with pytest.raises(SlurmError, match=r"sbatch refused the jobs of faster_rcnn_long: .*"
+                                         r"node configuration is not available"):
+        train_on_slurm(params, ["faster_rcnn_long"])
+    assert jobs_submitted() == before
+
+
 def test_missing_sbatch_is_one_line(monkeypatch, tmp_path):
     """No SLURM client: a clear error before anything is read or submitted."""
     from srtod.stages.params import load_params

@@ -173,8 +173,13 @@ def submit(exps: dict[str, Experiment], settings: dict[str, Any]) -> dict[str, d
         params["gpus_per_node"] = int(settings["gpus_per_node"])
     executor.update_parameters(**params)
     names = list(exps)
-    with executor.batch():
-        jobs = [executor.submit(TrainJob(), exps[n]) for n in names]
+    try:
+        with executor.batch():
+            jobs = [executor.submit(TrainJob(), exps[n]) for n in names]
+    except submitit.core.utils.FailedJobError as err:  # sbatch refused: resources, account, ...
+        why = [x for x in str(err).splitlines() if "error" in x.lower()] or [str(err)]
+        raise SlurmError(f"sbatch refused the jobs of {', '.join(names)}: {why[-1].strip()} "
+                         "(params.yaml slurm:)") from None
     records = {}
     for name, job in zip(names, jobs, strict=True):
         record = {"job_id": job.job_id, "task": 0, "folder": str(job.paths.folder),
