@@ -115,8 +115,9 @@ def jobs_submitted() -> int:
 
 @pytest.mark.slow
 def test_smoke_runs_as_a_job_array_equal_a_local_run(smoke):
-    """Two smoke runs as one job array finish; a second call submits nothing; the weights equal
-    those of the same runs trained here (one thread, as the jobs: cpus_per_task 1)."""
+    """Two smoke runs as one job array, one task at a time, finish; a second call submits nothing;
+    the weights equal those of the same runs trained here (one thread, as the jobs:
+    cpus_per_task 1)."""
     from srtod.paths import run_dir
     from srtod.stages.params import resolve_experiment
     from srtod.stages.slurm import job_states, read_record, train_on_slurm
@@ -124,6 +125,8 @@ def test_smoke_runs_as_a_job_array_equal_a_local_run(smoke):
 
     runs = ["faster_rcnn", "faster_rcnn_s1"]
     fresh(*runs)
+    # one task of the array at a time: the second waits as a pending task ("12_[1]" to squeue)
+    smoke = {**smoke, "slurm": {**(smoke.get("slurm") or {}), "array_parallelism": 1}}
     summaries = train_on_slurm(smoke, runs, poll_seconds=1)
     assert set(summaries) == set(runs)
     jobs = {r: read_record(r)["job_id"] for r in runs}
@@ -246,6 +249,13 @@ def test_missing_sbatch_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SlurmError, match="sbatch not found"):
         train_on_slurm(load_params(profile="smoke"), ["faster_rcnn"])
+
+
+def test_array_task_ids_listed_together():
+    from srtod.stages.slurm import expand_job_ids
+
+    assert expand_job_ids("12") == ["12"] and expand_job_ids("12_3") == ["12_3"]
+    assert expand_job_ids("12_[0-2,5%4]") == ["12_0", "12_1", "12_2", "12_5"]
 
 
 def test_slurm_settings_layering():

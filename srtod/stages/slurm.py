@@ -96,28 +96,43 @@ def job_folder() -> Path:
     return WORK_DIRS / "slurm" / "%j"
 
 
+def expand_job_ids(jid: str) -> list[str]:
+    """SLURM's name of one job or of array tasks listed together: ``12``, ``12_3``,
+    ``12_[0-2,5%4]`` (pending tasks) -> ``["12_0", "12_1", "12_2", "12_5"]``."""
+    if "_[" not in jid:
+        return [jid]
+    base, spec = jid.split("_[", 1)
+    ids = []
+    for part in spec.rstrip("]").split("%")[0].split(","):
+        lo, _, hi = part.partition("-")
+        ids += [f"{base}_{k}" for k in range(int(lo), int(hi or lo) + 1)]
+    return ids
+
+
 def job_states(job_ids: list[str]) -> dict[str, str]:
     """SLURM's state of each job (``123`` or ``123_4``); a job SLURM no longer knows is absent.
     Asks ``sacct`` (finished jobs too, where the cluster keeps accounting), else ``squeue``."""
     if not job_ids:
         return {}
     states: dict[str, str] = {}
+
+    def read(lines: str) -> None:
+        for line in lines.splitlines():
+            if "|" in line:
+                jid, state = line.split("|", 1)
+                for j in expand_job_ids(jid.strip()):
+                    states[j] = state.split()[0] if state.strip() else "UNKNOWN"
+
     base = sorted({j.split("_")[0] for j in job_ids})
     out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(base)],
                          capture_output=True, text=True)
     if out.returncode == 0:
-        for line in out.stdout.splitlines():
-            if "|" in line:
-                jid, state = line.split("|", 1)
-                states[jid] = state.split()[0] if state else "UNKNOWN"
+        read(out.stdout)
     missing = [j for j in base if not any(k.split("_")[0] == j for k in states)]
-    if missing:
-        out = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i|%T", "-j",
+    if missing:  # no accounting here: squeue knows the jobs of the last minutes (MinJobAge)
+        out = subprocess.run(["squeue", "-h", "-r", "--states=all", "-o", "%i|%T", "-j",
                               ",".join(missing)], capture_output=True, text=True)
-        for line in out.stdout.splitlines():
-            if "|" in line:
-                jid, state = line.split("|", 1)
-                states[jid.strip()] = state.strip()
+        read(out.stdout)
     return {j: states[j] for j in job_ids if j in states}
 
 
