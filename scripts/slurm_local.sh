@@ -40,7 +40,7 @@ leftovers() {
   local p pid env
   for p in /proc/[0-9]*; do
     pid="${p#/proc/}"
-    env="$(tr '\0' '\n' < "$p/environ" 2>/dev/null)" || continue
+    env="$( { tr '\0' '\n' < "$p/environ"; } 2>/dev/null )" || continue
     grep -qx "SLURM_CONF=$dir/slurm.conf" <<<"$env" || continue
     if [[ "$(cat "$p/comm" 2>/dev/null)" == slurmstepd ]] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
       echo "$pid"
@@ -85,7 +85,7 @@ chmod 700 "$dir/munge"
 cat > "$dir/slurm.conf" <<EOF
 # written by scripts/slurm_local.sh: a one-node test cluster on $host
 ClusterName=srtod-local
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
 SlurmUser=$user
@@ -116,7 +116,7 @@ KillWait=5
 MinJobAge=300
 SlurmdTimeout=60
 InactiveLimit=0
-NodeName=$host$node State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1$node State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
