@@ -8,10 +8,15 @@ DEMO_RUNS ?= faster_rcnn,faster_rcnn_srtod
 # make repro: seconds between two progress lines while the runs train
 PROGRESS_SECONDS ?= 300
 
-.PHONY: setup repro demo publish test test-fast lint lab clean-venv
+.PHONY: setup slurm repro demo publish test test-fast lint lab clean-venv
 
 setup:
 	@bash scripts/setup.sh
+
+## SLURM (slurmctld, slurmd, client) and munge for the tests' one-node cluster (apt-get, root;
+## returns at once when installed; elsewhere the SLURM tests skip)
+slurm:
+	@bash scripts/install_slurm.sh
 
 ## Reproduce the paper's tables and figures on the embedded data set (params.yaml: profile)
 repro: setup
@@ -48,7 +53,7 @@ publish: setup
 	$(BIN)/python -m srtod pipeline publish
 
 ## The test suite, notebooks included (each on its `smoke` parameters), and the models' doctests
-test: setup
+test: setup slurm
 	$(BIN)/python -m pytest -q --nbval-lax --doctest-modules notebooks tests srtod/models
 
 test-fast: setup

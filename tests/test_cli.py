@@ -99,7 +99,7 @@ def test_pipeline_train_trains_on_the_device_asked_for(monkeypatch, device, visi
     monkeypatch.setattr(srtod.inference, "resolve_device", lambda d: d or "cpu")
     seen = {}
 
-    def fake_train(params, runs, workers=None):
+    def fake_train(params, runs, workers=None, executor=None):
         seen.update(runs=runs, visible=__import__("os").environ["CUDA_VISIBLE_DEVICES"])
         return {}
 

@@ -3,7 +3,8 @@
 ``prepare``, ``train``, ``evaluate``, ``tables``, ``figures`` and ``detect`` are the stages of ``dvc.yaml`` for
 the profile of ``params.yaml`` (or ``--profile``); ``publish`` copies the last results to
 ``docs/results/<profile>/``. ``train`` and ``evaluate`` take run names (default: every run of the
-profile, seeds included) and run ``--workers`` one-thread jobs side by side; ``--device cpu`` trains
+profile, seeds included) and run ``--workers`` one-thread jobs side by side (``train --executor
+slurm``: one SLURM job per unfinished run instead, :mod:`srtod.stages.slurm`); ``--device cpu`` trains
 on the CPU on a machine with a GPU too (mmengine takes the GPU otherwise). ``detect`` runs the
 profile's SR-TOD checkpoint (or ``--config``/``--checkpoint``) on large frames (or ``--source``),
 whole frame against sliced.
@@ -25,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="profile of params.yaml (default: its `profile` key)")
     parser.add_argument("--workers", type=int,
                         help="parallel one-thread jobs (default: the profile's, else the cores)")
+    parser.add_argument("--executor", choices=("local", "slurm"),
+                        help="train: where the runs train: `local` (--workers processes here) or "
+                        "`slurm` (one SLURM job per unfinished run, a job array; resources from "
+                        "params.yaml slurm:); default: params.yaml train_executor, else local")
+    parser.add_argument("--no-wait", dest="wait", action="store_false",
+                        help="train --executor slurm: submit and return; a later call collects "
+                        "the finished runs and resubmits the failed or pre-empted ones")
     parser.add_argument("--bootstrap", type=int, default=1000,
                         help="tables: bootstrap replicates of the image-level intervals")
     parser.add_argument("--config", help="detect: the config of --checkpoint")
@@ -59,10 +67,22 @@ def run(args: argparse.Namespace) -> int:
         from ..stages.prepare import prepare_data
 
         prepare_data(params)
+    elif args.stage == "train" and (args.executor or params.get("train_executor")) == "slurm":
+        from ..stages.slurm import SlurmError, train_on_slurm
+
+        try:
+            summaries = train_on_slurm(params, runs, wait=args.wait)
+        except SlurmError as err:
+            print(f"error: {err}")
+            return 1
+        for name, s in summaries.items():
+            print(f"{name}: " + (s.get("skipped") or s.get("checkpoint")
+                                 or f"SLURM job {s.get('job_id')} {s.get('state')} (log: {s.get('log')})"))
     elif args.stage == "train":
         from ..stages.train import train_experiments
 
-        for name, s in train_experiments(params, runs, workers=args.workers).items():
+        for name, s in train_experiments(params, runs, workers=args.workers,
+                                         executor="local").items():
             print(f"{name}: {s.get('skipped') or s.get('checkpoint')}")
     elif args.stage == "evaluate":
         from ..stages.evaluate import evaluate_experiments

@@ -82,6 +82,32 @@ def set_distributed(cfg: Config) -> None:
         # (torchrun's environment), and mmengine uses it as it is.
         if not dist.is_initialized():
             dist.init_process_group(backend="gloo")
+    if cfg.get("launcher") == "slurm" and not torch.cuda.is_available():
+        init_slurm_cpu_group()
+
+
+def init_slurm_cpu_group() -> None:
+    """Join the gloo group of an ``srun``-launched CPU run (one process per task): mmengine's
+    slurm launcher picks a GPU per task (``torch.cuda.set_device``), so on CPUs the group is set
+    up here from SLURM's variables as mmengine would (the first node of the job is the master,
+    ``MASTER_PORT`` else 29500) and mmengine uses it as it is."""
+    import os
+    import subprocess
+
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        return
+    env = os.environ
+    if "MASTER_ADDR" not in env:
+        nodes = subprocess.run(["scontrol", "show", "hostnames", env["SLURM_NODELIST"]],
+                               capture_output=True, text=True, check=True).stdout.split()
+        env["MASTER_ADDR"] = nodes[0]
+    env.setdefault("MASTER_PORT", "29500")
+    env["WORLD_SIZE"] = env["SLURM_NTASKS"]
+    env["RANK"] = env["SLURM_PROCID"]
+    env["LOCAL_RANK"] = env.get("SLURM_LOCALID", "0")
+    dist.init_process_group(backend="gloo")
 
 
 def prepare_work_dir(cfg: Config, work_dir: Path) -> Path | None:

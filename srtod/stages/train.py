@@ -136,15 +136,25 @@ def train_experiment(exp: Experiment, threads: int = 2, progress_bar: bool = Tru
 
 
 def train_experiments(params: dict, names: list[str] | None = None,
-                      workers: int | None = None) -> dict[str, dict]:
+                      workers: int | None = None, executor: str | None = None) -> dict[str, dict]:
     """Train ``names`` (default: every run of the active profile), ``workers`` one-thread runs side
     by side (default: the profile's ``workers``, else the core count); returns the summaries.
+
+    ``executor`` (default: ``params.yaml``'s ``train_executor``, else ``local``): ``slurm`` trains
+    the runs as SLURM jobs instead and waits for them (:func:`srtod.stages.slurm.train_on_slurm`).
 
     Each run resumes from its last checkpoint and is a no-op when already finished; logs go to
     ``work_dirs/logs/<name>.log``. Summaries are written as for :func:`train_experiment`.
     """
     from .parallel import default_workers, epochs_done, run_jobs
 
+    executor = executor or params.get("train_executor") or "local"
+    if executor == "slurm":
+        from .slurm import train_on_slurm
+
+        return train_on_slurm(params, names)
+    if executor != "local":
+        raise ValueError(f"train_executor: {executor!r} is not 'local' or 'slurm'")
     exps = {n: resolve_experiment(params, n)
             for n in (profile_runs(params["active"]) if names is None else names)}
     total = {n: max_epochs(params, n) for n in exps}
