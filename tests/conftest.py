@@ -42,3 +42,20 @@ def make_batch(sizes=((256, 256), (240, 200)), boxes_per_image: int = 5, seed: i
 @pytest.fixture
 def batch():
     return make_batch()
+
+
+@pytest.fixture
+def srtod_cli(capsys):
+    """``python -m srtod`` in this process (no second start of torch and mmdet): returns an
+    object with ``returncode``, ``stdout`` and ``stderr`` as ``subprocess.run`` does."""
+    from types import SimpleNamespace
+
+    from srtod.cli import main
+
+    def run(*args):
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run

@@ -26,23 +26,6 @@ def _srtod(*args):
                           text=True)
 
 
-@pytest.fixture
-def srtod_cli(capsys):
-    """``python -m srtod`` in this process (no second start of torch and mmdet): returns an
-    object with ``returncode``, ``stdout`` and ``stderr`` as ``subprocess.run`` does."""
-    from types import SimpleNamespace
-
-    from srtod.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
-
-    return run
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A generated data set (3 test images of 128 px) and untrained checkpoints of the SR-TOD and

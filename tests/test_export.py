@@ -151,21 +151,6 @@ def test_model_json_describes_the_graph(exported):
 
 
 # -- bad input: one line, nothing written ----------------------------------------------------
-@pytest.fixture
-def srtod_cli(capsys):
-    from types import SimpleNamespace
-
-    from srtod.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
-
-    return run
-
-
 def test_export_command_writes_the_model(exported, srtod_cli, tmp_path):
     import onnxruntime as ort
 
