@@ -109,12 +109,13 @@ def make_figures(params: dict, out: Path = FIGURES, device: str | None = None) -
     written: list[Path] = []
     n = params["active"].get("figures", {}).get("num_images", 2)
     det = ablation_detector(params)
-    srtod, base, hfd = (load_trained(resolve_experiment(params, x, device)) for x in (f"{det}_srtod", det, "diff_highfreq"))
+    srtod, base, hfd = (load_trained(params, x, device) for x in (f"{det}_srtod", det, "diff_highfreq"))
     if srtod is not None:
         from ..threshold_choice import measure_threshold
 
         # the threshold curve of the SR-TOD run (seed 0), validation split
-        measure_threshold(srtod[0], trained(resolve_experiment(params, f"{det}_srtod"))[1], out / "threshold",
+        checkpoint = trained(resolve_experiment(params, f"{det}_srtod"))[1]
+        measure_threshold(srtod[0], checkpoint, out / "threshold",
                           split="val", device=device, model=srtod[1])
         written.append(out / "threshold" / "threshold_curve.png")
         crops, feats_base, feats_srtod, crop_boxes = [], [], [], []
