@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import time
 from pathlib import Path
 
@@ -34,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import nms, roi_align  # imported before tracing (its import runs ops)
+
+from .paths import repo_commit
 
 #: Lowest and highest ONNX opset accepted (RoiAlign's ``coordinate_transformation_mode`` is 16+).
 MIN_OPSET, MAX_OPSET = 16, 20
@@ -317,14 +318,6 @@ def _resize_step(cfg) -> dict:
     raise ExportError("export: the test pipeline has no Resize step")
 
 
-def _commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                              capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def check_opset(opset: int) -> int:
     if not MIN_OPSET <= int(opset) <= MAX_OPSET:
         raise ExportError(f"export: opset {opset} is not supported (use {MIN_OPSET}-{MAX_OPSET}: "
@@ -345,19 +338,12 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
     import warnings
 
     from .config import load_config
-    from .inference import build_model
+    from .inference import build_detector, build_model
     from .predictor import _class_names
 
     check_opset(opset)
     cfg = load_config(config)
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    from mmengine.utils import import_modules_from_strings
-
-    if cfg.get("custom_imports"):
-        import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get("default_scope", "mmdet"))
-    probe = MODELS.build(cfg.model)  # the type is checked before the weights are read
+    probe = build_detector(cfg)  # the type is checked before the weights are read
     _check_cfgs(probe, _head_kind(probe))
     del probe
     if not Path(checkpoint).is_file():
@@ -395,7 +381,7 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
         pad_value=0.0, pad_size_divisor=int(div), score_thr=float(head_cfg.get("score_thr", 0.0)),
         inputs=["image", "image_shape"], outputs=net.output_names,
         dmap="dmap" in net.output_names, boxes_in="network input pixels (x1, y1, x2, y2)",
-        export_seconds=round(seconds, 2), srtod_commit=_commit())
+        export_seconds=round(seconds, 2), srtod_commit=repo_commit(short=False))
     (out_dir / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
     return onnx_path
 

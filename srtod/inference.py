@@ -86,6 +86,19 @@ def init_weight_standardization(model: torch.nn.Module) -> int:
     return len(layers)
 
 
+def build_detector(cfg: Config):
+    """The untrained detector of ``cfg``: its ``custom_imports`` imported, mmdet's scope set, the
+    model built from the registry (no weights, no device)."""
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    from mmengine.utils import import_modules_from_strings
+
+    if cfg.get("custom_imports"):
+        import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope(cfg.get("default_scope", "mmdet"))
+    return MODELS.build(cfg.model)
+
+
 def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str | None = None,
                 *, strict: bool = False):
     """The model of ``cfg`` with weights from ``checkpoint`` (a path or URL), in eval mode, on
@@ -100,10 +113,7 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str |
     (mmengine only warns, and the model then runs with random weights where they are missing), one
     that cannot be read :class:`CheckpointError`.
     """
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
-    from mmengine.utils import import_modules_from_strings
 
     from .checks import check_config
     from .engine import allow_mmengine_checkpoints, to_channels_last
@@ -111,10 +121,7 @@ def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str |
     check_config(cfg)
     allow_mmengine_checkpoints()
     device = resolve_device(device)
-    if cfg.get("custom_imports"):
-        import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get("default_scope", "mmdet"))
-    model = MODELS.build(cfg.model)
+    model = build_detector(cfg)
     if checkpoint is None:
         model.init_weights()
         init_weight_standardization(model)

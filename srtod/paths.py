@@ -7,6 +7,7 @@ use it so they never touch a user's results.
 """
 
 import os
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -77,3 +78,13 @@ def portable(path: str | Path) -> str:
             if candidate.is_relative_to(base):
                 return str(candidate.relative_to(base))
     return str(path)
+
+
+def repo_commit(short: bool = True) -> str | None:
+    """The repository's HEAD commit (what a record or an export was made with); None outside a
+    git checkout."""
+    cmd = ["git", "-C", str(ROOT), "rev-parse", *(["--short"] if short else []), "HEAD"]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None

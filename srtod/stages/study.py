@@ -21,7 +21,6 @@ import json
 import logging
 import math
 import platform
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.cocoio import dump_json
-from ..paths import PREPARED, RESULTS, ROOT, run_dir, study_records
+from ..paths import PREPARED, RESULTS, ROOT, repo_commit, run_dir, study_records
 from .params import profile_groups
 from .tables import COMPARE_METRICS, compare_runs, load_record
 
@@ -58,15 +57,6 @@ def _machine() -> dict[str, Any]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     return {"node": platform.node(), "cpu": cpu, "python": platform.python_version()}
-
-
-def _commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip()
 
 
 def file_sha256(path: Path) -> str:
@@ -107,7 +97,7 @@ def write_record(run: str, results: Path = RESULTS, out: Path | None = None,
         if old["record"]["eval"] == json.loads(json.dumps(metrics)) and all(
                 np.array_equal(old[k], arrays[k]) for k in DETECTION_ARRAYS):
             return path
-    record["recorded"] = {"machine": _machine(), "commit": _commit()}
+    record["recorded"] = {"machine": _machine(), "commit": repo_commit()}
     out.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, record=np.array(json.dumps(record)), **arrays)
