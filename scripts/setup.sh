@@ -37,8 +37,14 @@ KEY="$(stamp_key)"
 register_kernel() {
   "$VENV/bin/python" -m ipykernel install --user --name srtod --display-name "Python (srtod)" >/dev/null
 }
+# the empty data/raw into DVC's cache, for `dvc exp run --queue` (scripts/dvc_cache_raw.sh)
+cache_raw_data() {
+  bash "$REPO/scripts/dvc_cache_raw.sh" "$VENV/bin/dvc" ||
+    log "note: could not put the empty data/raw into DVC's cache (dvc exp run --queue needs it)"
+}
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$KEY" && -x "$VENV/bin/python" ]]; then
   register_kernel
+  cache_raw_data
   log "environment up to date ($VENV)"
   exit 0
 fi
@@ -77,6 +83,7 @@ EOF
 
 log "registering the Jupyter kernel 'srtod'"
 register_kernel
+cache_raw_data
 
 echo "$KEY" > "$STAMP"
 log "done"

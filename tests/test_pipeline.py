@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -185,10 +186,9 @@ def test_convergence_table_over_seeds(tmp_path):
     assert list(table["converged (AP gain < 1)"])[:2] == ["no", "yes"]
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
-    """`dvc repro` on the smoke profile in a fresh copy of the repository, then a no-op repro."""
+def _temporary_clone(tmp_path):
+    """The repository's files (tracked and untracked, not ignored) in a new git repository with the
+    smoke profile active; returns its path and a function that runs a command there."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split()
     clone = tmp_path / "clone"
@@ -199,16 +199,25 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
     params = yaml.safe_load((clone / "params.yaml").read_text())
     params["profile"] = "smoke"
     (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    (clone / "data" / "raw").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     env.pop("SRTOD_WORKSPACE", None)  # the clone's own data/, results/, work_dirs/
+    env.pop("PYTHONPATH", None)  # and its own srtod (the kernels would put PYTHONPATH first)
 
-    def run(*cmd):
-        return subprocess.run(cmd, cwd=clone, env=env, check=True, capture_output=True, text=True)
+    def run(*cmd, check=True):
+        return subprocess.run(cmd, cwd=clone, env=env, check=check, capture_output=True, text=True)
 
     run("git", "init", "-q")
     run("git", "add", "-A")
     run("git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "clone")
+    return clone, run
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
+    """`dvc repro` on the smoke profile in a fresh copy of the repository, then a no-op repro."""
+    clone, run = _temporary_clone(tmp_path)
+    (clone / "data" / "raw").mkdir(parents=True, exist_ok=True)
     run(sys.executable, "-m", "dvc", "repro")
     results = clone / "results"
     for path in ("tables/table1.md", "tables/headline.json", "figures/training_curves.png",
@@ -234,6 +243,54 @@ def test_dvc_pipeline_smoke_in_temporary_clone(tmp_path):
     assert "Data and pipelines are up to date" in again.stdout
     shown = run(sys.executable, "-m", "dvc", "metrics", "show", "--json")
     assert "faster_rcnn_srtod" in shown.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_dvc_queue_sweep_on_smoke(tmp_path):
+    """The one-machine sweep (docs/pipeline.md): two smoke experiments queued with
+    `dvc exp run --queue -S`, run by `dvc queue start -j 2`, listed by `dvc exp show` with their
+    params and metrics. Each runs the whole pipeline in its own temporary copy."""
+    clone, run = _temporary_clone(tmp_path)
+    dvc = Path(sys.executable).parent / "dvc"
+    run("bash", "scripts/dvc_cache_raw.sh", str(dvc))  # what `make setup` does
+    assert (clone / "data" / "raw").is_dir() and not run("git", "status", "--porcelain").stdout
+    # the sweep: training-set size 8 and 12; one worker each (two experiments side by side);
+    # only the main comparison, 1 seed each, so that the test is quick
+    smoke = yaml.safe_load((clone / "params.yaml").read_text())["profiles"]["smoke"]
+    only = [f"profiles.smoke.run.{exp}={int(exp in ('faster_rcnn', 'faster_rcnn_srtod'))}"
+            for exp in smoke["run"]]
+    sets = ["profile=smoke", "profiles.smoke.workers=1", "profiles.smoke.data.num_images.train=8,12",
+            *only]
+    queued = run(str(dvc), "exp", "run", "--queue", *[a for s in sets for a in ("-S", s)])
+    assert queued.stdout.count("Queued experiment") == 2, queued.stdout
+    try:
+        run(str(dvc), "queue", "start", "-j", "2")
+        deadline = time.monotonic() + 3600
+        while time.monotonic() < deadline:
+            status = run(str(dvc), "queue", "status").stdout
+            if not any(state in status for state in ("Queued", "Running")):
+                break
+            time.sleep(10)
+    finally:
+        run(str(dvc), "queue", "stop", "--kill", check=False)  # workers left behind
+    shown = json.loads(run(str(dvc), "exp", "show", "--json").stdout)
+    exps = [e for rev in shown for e in (rev.get("experiments") or [])]
+    assert len(exps) == 2, status
+    sizes = []
+    for exp in exps:
+        log = Path(exp["executor"]["local"]["log"])
+        assert exp["executor"]["state"] == "success", log.read_text()[-3000:]
+        data = exp["revs"][0]["data"]
+        params = data["params"]["params.yaml"]["data"]
+        assert params["profile"] == "smoke" and params["profiles"]["smoke"]["workers"] == 1
+        sizes.append(params["profiles"]["smoke"]["data"]["num_images"]["train"])
+        headline = data["metrics"]["results/tables/headline.json"]["data"]
+        assert set(headline) == {"faster_rcnn", "faster_rcnn_srtod"}  # the runs of the sweep
+        assert all(0 <= headline[run_][m] <= 100 for run_ in headline for m in ("AP", "APvt"))
+    assert sorted(sizes) == [8, 12]
+    table = run(str(dvc), "exp", "show", "--md", "--no-pager").stdout  # what a user reads
+    assert "headline.json" in table or "faster_rcnn_srtod.AP" in table
 
 
 def test_prepare_real_dataset_layout_validates_and_fixes(tmp_path, params):
