@@ -191,6 +191,48 @@ def test_a_cancelled_job_resubmitted_resumes_bitwise(smoke):
 
 
 @pytest.mark.slow
+def test_a_preempted_job_requeues_itself_and_resumes_bitwise(smoke):
+    """A run of 8 epochs whose job gets SIGUSR2 after its first epoch: the signal SLURM sends
+    before the time limit (submitit's ``--signal=USR2@90``) and on a pre-emption. submitit calls
+    :meth:`TrainJob.checkpoint` and requeues the job (the same job id): it resumes from the last
+    epoch checkpoint, and the one call that waits for it gets the weights of an uninterrupted run."""
+    import copy
+
+    from srtod.paths import work_dir
+    from srtod.stages.parallel import epochs_done
+    from srtod.stages.params import resolve_experiment
+    from srtod.stages.slurm import read_record, train_on_slurm
+    from srtod.stages.train import train_experiment
+
+    params = copy.deepcopy(smoke)
+    params["active"]["cfg_options"] = {**params["active"]["cfg_options"],
+                                       "train_cfg.max_epochs": 8, "train_cfg.val_interval": 8}
+    run = "faster_rcnn"
+    fresh(run)
+    job = train_on_slurm(params, [run], wait=False)[run]["job_id"]
+    deadline = time.time() + 300
+    while epochs_done(work_dir(run)) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    assert epochs_done(work_dir(run)) >= 1, "the job did not checkpoint epoch 1 in 300 s"
+    subprocess.run(["scancel", "--signal=USR2", job], check=True)  # the job step: submitit
+    signalled_at = epochs_done(work_dir(run))
+    assert signalled_at < 8, "the job finished before it was signalled"
+
+    resumed = train_on_slurm(params, [run], poll_seconds=1)[run]  # waits: nothing resubmitted
+    assert read_record(run)["job_id"] == job
+    log = Path(read_record(run)["log"]).read_text()
+    assert "this job is preempted" in log and "DUE TO JOB REQUEUE" in log, log[-3000:]
+    assert resumed["resumed_from"] is not None
+    assert int(resumed["resumed_from"].rsplit("epoch_", 1)[1].split(".")[0]) >= signalled_at
+    assert epochs_done(work_dir(run)) == 8
+    requeued_weights = weights(resumed)
+
+    fresh(run)
+    straight = train_experiment(resolve_experiment(params, run), threads=1, progress_bar=False)
+    assert_bitwise_equal(weights(straight), requeued_weights)
+
+
+@pytest.mark.slow
 def test_a_job_failing_at_start_names_its_run_and_log(smoke):
     """A run whose model cannot be built: one line naming the run, the error and the job's log; a
     finished run in the same call is kept, not trained again."""
