@@ -21,6 +21,7 @@ MODELS = {
     "retina": "retinanet/retinanet_r18-slim_fpn_60e_synthetic-128.py",
     "srtod_retina": "retinanet/srtod_retinanet_r18-slim_fpn_60e_synthetic-128.py",
     "rh_lite_quarter": "ablations/rh-lite-quarter_srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
+    "thr_quantile": "ablations/thr-quantile_srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
 }
 
 
@@ -285,7 +286,7 @@ def test_onnx_detector_runs_without_torch(exported, tmp_path):
     assert res.returncode == 0 and res.stdout.startswith("ok"), res.stderr[-3000:]
 
 
-@pytest.mark.parametrize("name", ["srtod_frcnn", "srtod_retina"])
+@pytest.mark.parametrize("name", ["srtod_frcnn", "srtod_retina", "thr_quantile"])
 def test_dynamic_export_matches_pytorch_on_any_shape(exported, name, tmp_path):
     """``--dynamic``: anchors from the levels' shapes, each image padded as mmdet pads it, so
     frames of other shapes (72 x 128 padded to 96 x 128; a 256 x 384 frame whose full-frame pass
