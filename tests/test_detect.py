@@ -100,6 +100,57 @@ def test_merge_nms_keeps_the_best_and_nmm_merges_into_the_union():
     assert empty[0].shape == (0, 4)
 
 
+def _greedy_merge_by_brute_force(boxes, scores, labels, merge, metric, thr):
+    """merge_detections written out: every box against every later one."""
+    order = np.argsort(-scores, kind="stable")
+    boxes, scores, labels = boxes[order], scores[order], labels[order]
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    taken = np.zeros(len(boxes), bool)
+    out = []
+    for i in range(len(boxes)):
+        if taken[i]:
+            continue
+        taken[i] = True
+        box = boxes[i].copy()
+        for j in range(i + 1, len(boxes)):
+            if taken[j] or labels[j] != labels[i]:
+                continue
+            iw = min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0])
+            ih = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
+            inter = max(iw, 0) * max(ih, 0)
+            denom = min(area[i], area[j]) if metric == "ios" else area[i] + area[j] - inter
+            if inter / max(denom, 1e-9) > thr:
+                taken[j] = True
+                if merge == "nmm":
+                    box = np.r_[np.minimum(box[:2], boxes[j, :2]), np.maximum(box[2:], boxes[j, 2:])]
+        out.append((box, scores[i], labels[i]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merge_equals_the_brute_force_greedy_merge(seed):
+    """The grid-paired merge (overlaps only where boxes share a cell, large boxes against all)
+    keeps what comparing every pair keeps: tiny boxes crowded on a 1920 x 1080 frame, a few
+    large ones (over 256 cells), duplicates, equal scores, two classes."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    wh = np.where(rng.random((n, 1)) < 0.03, rng.uniform(100, 900, (n, 2)), rng.uniform(2, 20, (n, 2)))
+    xy = rng.uniform(0, [300, 200], (n, 2))  # crowded: many overlaps
+    boxes = np.hstack([xy, xy + wh]).astype(np.float32)
+    boxes[::50] = boxes[1::50]  # exact duplicates
+    boxes[7, 2] = boxes[7, 0]  # a zero-width box
+    scores = rng.choice(np.linspace(0.05, 1, 40), n).astype(np.float32)  # ties
+    labels = rng.integers(0, 2, n)
+    for merge, metric, thr in (("nms", "ios", 0.5), ("nmm", "ios", 0.5), ("nms", "iou", 0.3),
+                               ("nmm", "iou", 0.0)):
+        want = _greedy_merge_by_brute_force(boxes, scores, labels, merge, metric, thr)
+        b, s, lab = merge_detections(boxes, scores, labels, merge, metric, thr)
+        assert len(s) == len(want) < n, (merge, metric, len(s), len(want))
+        np.testing.assert_array_equal(b, np.array([w[0] for w in want], np.float32))
+        np.testing.assert_array_equal(s, [w[1] for w in want])
+        np.testing.assert_array_equal(lab, [w[2] for w in want])
+
+
 def test_read_image_names_what_is_wrong(tmp_path):
     img = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
     good = tmp_path / "good.png"
