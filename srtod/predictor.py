@@ -71,8 +71,8 @@ def read_image(path: str | Path) -> np.ndarray:
 @dataclass(frozen=True)
 class SliceConfig:
     """Sliced inference (as SAHI): overlapping ``height`` x ``width`` windows, batched, plus the
-    full frame (``full_frame``), merged per class by ``merge`` where boxes overlap by more than
-    ``match_thr`` under ``match_metric`` ('ios': intersection over the smaller box, SAHI's default,
+    full frame (``full_frame``), merged per class by ``merge`` where boxes overlap by at least
+    ``match_thr`` (as SAHI) under ``match_metric`` ('ios': intersection over the smaller box, SAHI's default,
     so a drone cut by a slice border merges into its whole box; 'iou'). 'nms' keeps the best box
     of a group; 'nmm' (SAHI's default) merges the group into the union box with the best score.
     NMS is the default here: on 1920 x 1080 frames of 7 px drones, NMM let a large full-frame box
@@ -96,6 +96,8 @@ class SliceConfig:
             raise ValueError(f"merge must be 'nms' or 'nmm', got {self.merge!r}")
         if self.match_metric not in ("iou", "ios"):
             raise ValueError(f"match_metric must be 'iou' or 'ios', got {self.match_metric!r}")
+        if not 0 < self.match_thr <= 1:
+            raise ValueError(f"match_thr must be in (0, 1], got {self.match_thr}")
 
 
 def as_slice_config(slice: SliceConfig | Sequence[int] | int | None) -> SliceConfig | None:
@@ -160,7 +162,7 @@ def _pairs_within_groups(key: np.ndarray, item: np.ndarray) -> tuple[np.ndarray,
 
 def _matches(bboxes: np.ndarray, labels: np.ndarray, metric: str, thr: float
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of same-label boxes that overlap by more than ``thr`` (>= 0), as a neighbour
+    """Every pair of same-label boxes that overlap by at least ``thr`` (> 0), as a neighbour
     list: box i's matches are ``nbrs[ptr[i]:ptr[i + 1]]``. Only boxes that share a cell of a grid
     (cells of the 90th percentile box side) are compared, since boxes that intersect share one; a
     box covering more than ``_MAX_CELLS`` cells is compared with every box. Cost about the number
@@ -185,7 +187,7 @@ def _matches(bboxes: np.ndarray, labels: np.ndarray, metric: str, thr: float
         pairs.append((np.minimum(i, others), np.maximum(i, others)))
     code = np.unique(np.concatenate([a * k + b for a, b in pairs]))
     a, b = code // k, code % k
-    hit = _overlap(bboxes[a], bboxes[b], metric) > thr
+    hit = _overlap(bboxes[a], bboxes[b], metric) >= thr
     a, b = np.concatenate([a[hit], b[hit]]), np.concatenate([b[hit], a[hit]])
     ptr = np.concatenate([[0], np.cumsum(np.bincount(a, minlength=k))])
     return ptr, b[np.argsort(a, kind="stable")]
@@ -196,15 +198,15 @@ def merge_detections(bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Greedy class-wise NMS or non-maximum merging (see :class:`SliceConfig`), best score first:
     each box not yet taken keeps (NMS) or merges into its union box (NMM) the remaining boxes of
-    its class that overlap it by more than ``thr``. Returns the kept boxes, scores and labels,
-    sorted by score. The overlaps are computed only where boxes intersect (:func:`_matches`), so
+    its class that overlap it by at least ``thr`` (as SAHI's NMS and greedy NMM decide). Returns
+    the kept boxes, scores and labels, sorted by score. The overlaps are computed only where boxes intersect (:func:`_matches`), so
     the tens of thousands of boxes of a sliced frame merge in a fraction of a second."""
     order = np.argsort(-scores, kind="stable")
     bboxes, scores, labels = bboxes[order], scores[order], labels[order]
     if not len(bboxes):
         return bboxes.reshape(0, 4).astype(np.float32), scores, labels
-    if thr < 0:
-        raise ValueError(f"merge threshold must be >= 0, got {thr}")
+    if not thr > 0:  # at 0 every pair would match, disjoint ones too
+        raise ValueError(f"merge threshold must be > 0, got {thr}")
     ptr, nbrs = _matches(bboxes, labels, metric, thr)
     alive = np.ones(len(bboxes), bool)
     out_boxes, keep = [], []

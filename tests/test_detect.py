@@ -79,15 +79,19 @@ def test_slice_windows_cover_the_image_with_the_overlap():
     assert slice_windows(100, 90, SliceConfig(128, 128)) == [(0, 0, 90, 100)]
     with pytest.raises(ValueError, match="overlap"):
         SliceConfig(64, 64, overlap=1.0)
+    with pytest.raises(ValueError, match="match_thr"):
+        SliceConfig(64, 64, match_thr=0)
 
 
 def test_merge_nms_keeps_the_best_and_nmm_merges_into_the_union():
     boxes = np.array([[0, 0, 10, 10], [5, 0, 10, 10], [0, 0, 10, 10], [50, 50, 60, 60]], np.float32)
     scores = np.array([0.9, 0.8, 0.7, 0.6], np.float32)
     labels = np.array([0, 0, 1, 0])
-    b, s, lab = merge_detections(boxes, scores, labels, "nms", "iou", 0.5)
-    # box 1 overlaps box 0 with IoU 0.5 (not above), box 2 is another class
+    b, s, lab = merge_detections(boxes, scores, labels, "nms", "iou", 0.55)
+    # box 1 overlaps box 0 with IoU 0.5 (below 0.55), box 2 is another class
     assert s.tolist() == pytest.approx([0.9, 0.8, 0.7, 0.6])
+    b, s, lab = merge_detections(boxes, scores, labels, "nms", "iou", 0.5)
+    assert s.tolist() == pytest.approx([0.9, 0.7, 0.6])  # IoU 0.5: at the threshold, as SAHI
     b, s, lab = merge_detections(boxes, scores, labels, "nms", "ios", 0.5)
     assert s.tolist() == pytest.approx([0.9, 0.7, 0.6])  # box 1 lies inside box 0: IoS 1
     b, s, lab = merge_detections(boxes, scores, labels, "nmm", "ios", 0.5)
@@ -119,7 +123,7 @@ def _greedy_merge_by_brute_force(boxes, scores, labels, merge, metric, thr):
             ih = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
             inter = max(iw, 0) * max(ih, 0)
             denom = min(area[i], area[j]) if metric == "ios" else area[i] + area[j] - inter
-            if inter / max(denom, 1e-9) > thr:
+            if inter / max(denom, 1e-9) >= thr:
                 taken[j] = True
                 if merge == "nmm":
                     box = np.r_[np.minimum(box[:2], boxes[j, :2]), np.maximum(box[2:], boxes[j, 2:])]
@@ -142,7 +146,7 @@ def test_merge_equals_the_brute_force_greedy_merge(seed):
     scores = rng.choice(np.linspace(0.05, 1, 40), n).astype(np.float32)  # ties
     labels = rng.integers(0, 2, n)
     for merge, metric, thr in (("nms", "ios", 0.5), ("nmm", "ios", 0.5), ("nms", "iou", 0.3),
-                               ("nmm", "iou", 0.0)):
+                               ("nmm", "iou", 0.05), ("nms", "ios", 1.0)):
         want = _greedy_merge_by_brute_force(boxes, scores, labels, merge, metric, thr)
         b, s, lab = merge_detections(boxes, scores, labels, merge, metric, thr)
         assert len(s) == len(want) < n, (merge, metric, len(s), len(want))
