@@ -485,6 +485,36 @@ class Detector:
                     bar.update(1)
 
 
+def predict_coco(detector: Detector, gt_json: str | Path, images_dir: str | Path, *,
+                 progress: bool = False) -> list[dict]:
+    """COCO results of ``detector`` on every image of the ground truth ``gt_json`` (files under
+    ``images_dir``), ``image_id`` its id, ``category_id`` the category of the detector's class
+    name (by position among the categories sorted by id where the names differ): the split
+    evaluation of :func:`srtod.inference.predict_split` for any detector, an exported
+    ``model.onnx`` included."""
+    import json
+
+    gt = json.loads(Path(gt_json).read_text())
+    cats = sorted(gt["categories"], key=lambda c: c["id"])
+    by_name = {c["name"]: c["id"] for c in cats}
+    if all(name in by_name for name in detector.classes):
+        cat_ids = [by_name[name] for name in detector.classes]
+    elif len(detector.classes) <= len(cats):
+        cat_ids = [c["id"] for c in cats]
+    else:
+        raise ValueError(f"{gt_json}: {len(cats)} categories, but the detector has "
+                         f"{len(detector.classes)} classes {detector.classes}")
+    images = sorted(gt["images"], key=lambda im: im["id"])
+    results = []
+    for im, pred in zip(images, detector.predict_many(
+            (Path(images_dir) / im["file_name"] for im in images), progress=progress), strict=True):
+        for (x1, y1, x2, y2), score, label in zip(pred.bboxes.tolist(), pred.scores.tolist(),
+                                                  pred.labels.tolist(), strict=True):
+            results.append(dict(image_id=im["id"], category_id=cat_ids[label],
+                                bbox=[x1, y1, x2 - x1, y2 - y1], score=score))
+    return results
+
+
 @dataclass
 class Sources:
     """Images and videos of a SOURCE, each with the name it is written under (its path relative to
@@ -531,4 +561,4 @@ def collect_sources(source: str) -> Sources:
 
 
 __all__ = ["BadImage", "Detector", "IMAGE_SUFFIXES", "SliceConfig", "Sources", "VIDEO_SUFFIXES",
-           "collect_sources", "merge_detections", "read_image", "slice_windows"]
+           "collect_sources", "merge_detections", "predict_coco", "read_image", "slice_windows"]
