@@ -8,8 +8,10 @@ with the same settings: slices of the checkpoint's training size, the same overl
 windows: ``srtod.predictor.slice_windows`` follows SAHI's rule), the whole-frame pass added on both
 sides (SAHI's ``perform_standard_pred``), the same merge (class-wise greedy NMS or NMM, metric and
 threshold; SAHI's switch to NMS/IoU below a score of 0.1 is turned off), the same score threshold,
-CPU, one torch thread. Every method runs on frame i before any runs on frame i+1, in an order that
-rotates per frame, so the time ratios hold for the same load. Generated 1920 x 1080 frames and the
+CPU, one torch thread. srtod's PyTorch models run channels-last convolutions on the CPU
+(``srtod.engine.to_channels_last``), mmdet's (SAHI's) NCHW ones: one more row runs srtod with
+NCHW, to separate that from the rest. Every method runs on frame i before any runs on frame
+i+1, in an order that rotates per frame, so the time ratios hold for the same load. Generated 1920 x 1080 frames and the
 AI-TOD scoring are those of ``benchmarks/bench_large_frames.py`` (:mod:`srtod.stages.detect`).
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_sahi.py CONFIG CKPT --frames 6 \\
@@ -92,7 +94,7 @@ def _markdown(rows: list[dict], meta: dict) -> str:
     s = meta["slice"]
     lines += ["", f"{meta['frames']} generated {meta['frame']} frames, {meta['objects']} drones; "
               f"slices {s['height']} x {s['width']}, overlap {s['overlap']}, + full frame: "
-              f"{s['full_frame']}, merge {s['merge'].upper()} / {s['match_metric'].upper()} > "
+              f"{s['full_frame']}, merge {s['merge'].upper()} / {s['match_metric'].upper()} >= "
               f"{s['match_thr']}, score >= {meta['score_thr']}; {meta['threads']} torch thread(s), "
               f"CPU; sahi {meta['sahi']}, commit `{meta['commit']}`. vs SAHI: SAHI's median time "
               "over the method's (above 1: faster than SAHI). Same detections: the detections of "
@@ -121,6 +123,8 @@ def main() -> int:
     ap.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8],
                     help="srtod PyTorch: slices per forward pass")
     ap.add_argument("--no-onnx", action="store_true", help="leave srtod on ONNX Runtime out")
+    ap.add_argument("--no-nchw", action="store_true",
+                    help="leave out srtod PyTorch with SAHI's (mmdet's) NCHW convolutions")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("results/sahi"))
     args = ap.parse_args()
@@ -160,6 +164,11 @@ def main() -> int:
     for b in args.batch_sizes:
         methods[f"srtod PyTorch, batch {b}"] = (
             lambda img, k, b=b: torch_det.predict(img, slice=cfg, batch_size=b, img_id=k))
+    if not args.no_nchw:  # srtod's CPU models run channels-last convolutions; SAHI's do not
+        nchw_det = Detector(args.config, args.checkpoint, device="cpu", score_thr=args.score_thr)
+        nchw_det.model.to(memory_format=torch.contiguous_format)
+        methods["srtod PyTorch, batch 1, NCHW"] = (
+            lambda img, k: nchw_det.predict(img, slice=cfg, batch_size=1, img_id=k))
     export_s = None
     if not args.no_onnx:
         start = time.perf_counter()
