@@ -30,6 +30,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -170,9 +171,10 @@ def main() -> int:
         methods["srtod PyTorch, batch 1, NCHW"] = (
             lambda img, k: nchw_det.predict(img, slice=cfg, batch_size=1, img_id=k))
     export_s = None
+    tmp = tempfile.TemporaryDirectory()  # the exported graph: not a result
     if not args.no_onnx:
         start = time.perf_counter()
-        onnx = export_onnx(args.config, args.checkpoint, args.out / "onnx", dynamic=True)
+        onnx = export_onnx(args.config, args.checkpoint, Path(tmp.name) / "export", dynamic=True)
         export_s = time.perf_counter() - start
         onnx_det = Detector(onnx, score_thr=args.score_thr, threads=args.threads)
         methods["srtod ONNX Runtime"] = lambda img, k: onnx_det.predict(img, slice=cfg, img_id=k)
@@ -217,6 +219,7 @@ def main() -> int:
                 machine=f"{platform.machine()}, {os.cpu_count()} cores, Python "
                         f"{platform.python_version()}",
                 command="OMP_WAIT_POLICY=PASSIVE python " + " ".join(sys.argv))
+    tmp.cleanup()
     (args.out / "sahi.json").write_text(json.dumps(dict(meta, rows=rows), indent=2) + "\n")
     text = _markdown(rows, meta)
     (args.out / "sahi.md").write_text(text)
