@@ -131,17 +131,17 @@ def _greedy_merge_by_brute_force(boxes, scores, labels, merge, metric, thr):
     return out
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(2))
 def test_merge_equals_the_brute_force_greedy_merge(seed):
     """The grid-paired merge (overlaps only where boxes share a cell, large boxes against all)
     keeps what comparing every pair keeps: tiny boxes crowded on a 1920 x 1080 frame, a few
     large ones (over 256 cells), duplicates, equal scores, two classes."""
     rng = np.random.default_rng(seed)
-    n = 600
-    wh = np.where(rng.random((n, 1)) < 0.03, rng.uniform(100, 900, (n, 2)), rng.uniform(2, 20, (n, 2)))
-    xy = rng.uniform(0, [300, 200], (n, 2))  # crowded: many overlaps
+    n = 300
+    wh = np.where(rng.random((n, 1)) < 0.04, rng.uniform(100, 900, (n, 2)), rng.uniform(2, 20, (n, 2)))
+    xy = rng.uniform(0, [200, 140], (n, 2))  # crowded: many overlaps
     boxes = np.hstack([xy, xy + wh]).astype(np.float32)
-    boxes[::50] = boxes[1::50]  # exact duplicates
+    boxes[::30] = boxes[1::30]  # exact duplicates
     boxes[7, 2] = boxes[7, 0]  # a zero-width box
     scores = rng.choice(np.linspace(0.05, 1, 40), n).astype(np.float32)  # ties
     labels = rng.integers(0, 2, n)
