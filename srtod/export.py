@@ -104,10 +104,6 @@ def _check_cfgs(model, kind: str) -> None:
         if block.diff_map.get("kind", "pixel") != "pixel":
             raise ExportError("export: the high-frequency difference map (FFT) is not supported "
                               "by ONNX export; the pixel map of Eq. 3 is")
-        thr = getattr(getattr(block, "dgfe", None), "threshold", None)
-        if thr is not None and thr.mode == "quantile":
-            raise ExportError("export: threshold mode 'quantile' is not supported (per-image "
-                              "kthvalue); fixed and learnable thresholds are")
 
 
 # -- graph pieces ----------------------------------------------------------------------------

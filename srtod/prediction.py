@@ -20,4 +20,24 @@ class Prediction:
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # each (h, w), original size
 
 
-__all__ = ["Prediction"]
+def matched(ref: Prediction, got: Prediction, box_tol: float = 0.5, score_tol: float = 1e-3
+            ) -> tuple[int, float, float]:
+    """How many of ``got``'s detections pair one to one with ``ref``'s (same label, every
+    coordinate within ``box_tol`` px, score within ``score_tol``; the closest box first), and the
+    largest box and score gaps of the pairs: two runs of one detector (PyTorch and ONNX Runtime,
+    srtod and SAHI) agree when every detection of both pairs."""
+    free = np.ones(len(ref.scores), bool)
+    count, box_gap, score_gap = 0, 0.0, 0.0
+    for b, s, lab in zip(got.bboxes, got.scores, got.labels, strict=True):
+        gap = np.abs(ref.bboxes - b).max(axis=1) if len(ref.scores) else np.zeros(0)
+        ok = free & (ref.labels == lab) & (gap <= box_tol) & (np.abs(ref.scores - s) <= score_tol)
+        if ok.any():
+            j = np.flatnonzero(ok)[np.argmin(gap[ok])]
+            free[j] = False
+            count += 1
+            box_gap, score_gap = max(box_gap, float(gap[j])), max(score_gap,
+                                                                  float(abs(ref.scores[j] - s)))
+    return count, box_gap, score_gap
+
+
+__all__ = ["Prediction", "matched"]

@@ -79,15 +79,19 @@ def test_slice_windows_cover_the_image_with_the_overlap():
     assert slice_windows(100, 90, SliceConfig(128, 128)) == [(0, 0, 90, 100)]
     with pytest.raises(ValueError, match="overlap"):
         SliceConfig(64, 64, overlap=1.0)
+    with pytest.raises(ValueError, match="match_thr"):
+        SliceConfig(64, 64, match_thr=0)
 
 
 def test_merge_nms_keeps_the_best_and_nmm_merges_into_the_union():
     boxes = np.array([[0, 0, 10, 10], [5, 0, 10, 10], [0, 0, 10, 10], [50, 50, 60, 60]], np.float32)
     scores = np.array([0.9, 0.8, 0.7, 0.6], np.float32)
     labels = np.array([0, 0, 1, 0])
-    b, s, lab = merge_detections(boxes, scores, labels, "nms", "iou", 0.5)
-    # box 1 overlaps box 0 with IoU 0.5 (not above), box 2 is another class
+    b, s, lab = merge_detections(boxes, scores, labels, "nms", "iou", 0.55)
+    # box 1 overlaps box 0 with IoU 0.5 (below 0.55), box 2 is another class
     assert s.tolist() == pytest.approx([0.9, 0.8, 0.7, 0.6])
+    b, s, lab = merge_detections(boxes, scores, labels, "nms", "iou", 0.5)
+    assert s.tolist() == pytest.approx([0.9, 0.7, 0.6])  # IoU 0.5: at the threshold, as SAHI
     b, s, lab = merge_detections(boxes, scores, labels, "nms", "ios", 0.5)
     assert s.tolist() == pytest.approx([0.9, 0.7, 0.6])  # box 1 lies inside box 0: IoS 1
     b, s, lab = merge_detections(boxes, scores, labels, "nmm", "ios", 0.5)
@@ -98,6 +102,57 @@ def test_merge_nms_keeps_the_best_and_nmm_merges_into_the_union():
     empty = merge_detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
                              np.zeros(0, int))
     assert empty[0].shape == (0, 4)
+
+
+def _greedy_merge_by_brute_force(boxes, scores, labels, merge, metric, thr):
+    """merge_detections written out: every box against every later one."""
+    order = np.argsort(-scores, kind="stable")
+    boxes, scores, labels = boxes[order], scores[order], labels[order]
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    taken = np.zeros(len(boxes), bool)
+    out = []
+    for i in range(len(boxes)):
+        if taken[i]:
+            continue
+        taken[i] = True
+        box = boxes[i].copy()
+        for j in range(i + 1, len(boxes)):
+            if taken[j] or labels[j] != labels[i]:
+                continue
+            iw = min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0])
+            ih = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
+            inter = max(iw, 0) * max(ih, 0)
+            denom = min(area[i], area[j]) if metric == "ios" else area[i] + area[j] - inter
+            if inter / max(denom, 1e-9) >= thr:
+                taken[j] = True
+                if merge == "nmm":
+                    box = np.r_[np.minimum(box[:2], boxes[j, :2]), np.maximum(box[2:], boxes[j, 2:])]
+        out.append((box, scores[i], labels[i]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_merge_equals_the_brute_force_greedy_merge(seed):
+    """The grid-paired merge (overlaps only where boxes share a cell, large boxes against all)
+    keeps what comparing every pair keeps: tiny boxes crowded on a 1920 x 1080 frame, a few
+    large ones (over 256 cells), duplicates, equal scores, two classes."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    wh = np.where(rng.random((n, 1)) < 0.04, rng.uniform(100, 900, (n, 2)), rng.uniform(2, 20, (n, 2)))
+    xy = rng.uniform(0, [200, 140], (n, 2))  # crowded: many overlaps
+    boxes = np.hstack([xy, xy + wh]).astype(np.float32)
+    boxes[::30] = boxes[1::30]  # exact duplicates
+    boxes[7, 2] = boxes[7, 0]  # a zero-width box
+    scores = rng.choice(np.linspace(0.05, 1, 40), n).astype(np.float32)  # ties
+    labels = rng.integers(0, 2, n)
+    for merge, metric, thr in (("nms", "ios", 0.5), ("nmm", "ios", 0.5), ("nms", "iou", 0.3),
+                               ("nmm", "iou", 0.05), ("nms", "ios", 1.0)):
+        want = _greedy_merge_by_brute_force(boxes, scores, labels, merge, metric, thr)
+        b, s, lab = merge_detections(boxes, scores, labels, merge, metric, thr)
+        assert len(s) == len(want) < n, (merge, metric, len(s), len(want))
+        np.testing.assert_array_equal(b, np.array([w[0] for w in want], np.float32))
+        np.testing.assert_array_equal(s, [w[1] for w in want])
+        np.testing.assert_array_equal(lab, [w[2] for w in want])
 
 
 def test_read_image_names_what_is_wrong(tmp_path):

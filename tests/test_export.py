@@ -21,6 +21,7 @@ MODELS = {
     "retina": "retinanet/retinanet_r18-slim_fpn_60e_synthetic-128.py",
     "srtod_retina": "retinanet/srtod_retinanet_r18-slim_fpn_60e_synthetic-128.py",
     "rh_lite_quarter": "ablations/rh-lite-quarter_srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
+    "thr_quantile": "ablations/thr-quantile_srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py",
 }
 
 
@@ -253,6 +254,57 @@ def test_trained_model_parity(tmp_path, config, thr):
     assert total >= 5, total
 
 
+@pytest.mark.slow
+def test_onnx_split_evaluation_agrees_with_pytorch(tmp_path, srtod_cli):
+    """Issue 28: a model trained for a few steps (threshold mode 'quantile', as the threshold
+    study's runs) predicts the test split through ``predict CONFIG CKPT --data-root`` (the
+    pipeline's data loader) and through ``predict model.onnx --data-root``: the same detections
+    per image and the same AI-TOD metrics (to 0.1 AP; in fact to float rounding)."""
+    from srtod.config import load_config
+    from srtod.data.synthetic import generate_dataset
+    from srtod.engine.runner import train
+    from srtod.evaluation import evaluate_coco
+    from srtod.export import export_onnx
+    from srtod.prediction import Prediction
+
+    root = tmp_path / "data"
+    generate_dataset(root, num_images={"train": 8, "val": 2, "test": 6}, image_size=SIZE, seed=0,
+                     progress=False)
+    cfg = load_config(MODELS["thr_quantile"], data_root=root, image_size=SIZE, options={
+        "train_cfg.max_epochs": 2, "train_dataloader.batch_size": 4, "param_scheduler.0.end": 2,
+        "optim_wrapper.optimizer.lr": 0.004})
+    result = train(cfg, tmp_path / "run", progress=False)
+    config = next(result.work_dir.glob("*.py"))  # the config the run dumped
+    onnx = export_onnx(config, result.checkpoint, tmp_path / "export")
+    dets, metrics = {}, {}
+    for kind, head in (("torch", [config, result.checkpoint, "--device", "cpu"]),
+                       ("onnx", [onnx])):
+        out = tmp_path / f"{kind}.json"
+        res = srtod_cli("predict", *head, "--data-root", root, "--out", out, "--evaluate",
+                        "--no-progress")
+        assert res.returncode == 0, res.stderr
+        assert "APvt" in res.stdout  # the metrics table was printed
+        dets[kind] = json.loads(out.read_text())
+        metrics[kind] = evaluate_coco(root / "annotations" / "test.json", out)["metrics"]
+    assert len(dets["torch"]) >= 20 and len(dets["onnx"]) == len(dets["torch"])
+
+    def per_image(records, img_id):
+        mine = [d for d in records if d["image_id"] == img_id]
+        return Prediction(img_id=img_id, img_path="",
+                          bboxes=np.array([[x, y, x + w, y + h] for x, y, w, h in
+                                           (d["bbox"] for d in mine)], np.float32).reshape(-1, 4),
+                          scores=np.array([d["score"] for d in mine], np.float32),
+                          labels=np.array([d["category_id"] for d in mine]))
+
+    for img_id in {d["image_id"] for d in dets["torch"]}:
+        _match(per_image(dets["torch"], img_id), per_image(dets["onnx"], img_id))
+    for name in ("AP", "AP50", "APvt", "APt"):
+        a, b = metrics["torch"][name], metrics["onnx"][name]
+        assert (np.isnan(a) and np.isnan(b)) or abs(a - b) <= 0.1, (name, a, b)
+    res = srtod_cli("predict", onnx, "--out", tmp_path / "x.json")
+    assert res.returncode == 2 and "--data-root" in res.stderr
+
+
 def test_an_image_padded_otherwise_than_by_mmdet_is_warned_about(exported):
     """128 x 64 resizes to itself; mmdet pads it to 128 x 64, the graph to 128 x 128."""
     from srtod.onnx_runtime import OnnxDetector
@@ -285,7 +337,7 @@ def test_onnx_detector_runs_without_torch(exported, tmp_path):
     assert res.returncode == 0 and res.stdout.startswith("ok"), res.stderr[-3000:]
 
 
-@pytest.mark.parametrize("name", ["srtod_frcnn", "srtod_retina"])
+@pytest.mark.parametrize("name", ["srtod_frcnn", "srtod_retina", "thr_quantile"])
 def test_dynamic_export_matches_pytorch_on_any_shape(exported, name, tmp_path):
     """``--dynamic``: anchors from the levels' shapes, each image padded as mmdet pads it, so
     frames of other shapes (72 x 128 padded to 96 x 128; a 256 x 384 frame whose full-frame pass

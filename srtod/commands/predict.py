@@ -1,6 +1,8 @@
 """``python -m srtod predict CONFIG CHECKPOINT [SOURCE]``: detect on images, a folder, a glob or a
 video (SOURCE), or on a data set's split (no SOURCE: COCO results json, optionally evaluated).
-``python -m srtod predict MODEL.onnx SOURCE`` does the same with an exported model and ONNX Runtime.
+``python -m srtod predict MODEL.onnx SOURCE`` does the same with an exported model and ONNX Runtime;
+``python -m srtod predict MODEL.onnx --data-root DIR`` predicts (and with ``--evaluate`` scores) a
+split of a COCO-format data set with it, as ``predict CONFIG CHECKPOINT`` does without SOURCE.
 
 With SOURCE, the output folder (``--out-dir``) receives:
 
@@ -34,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("config", help="config file, or a path relative to srtod/configs; or an "
                         "exported model.onnx (srtod export), run with ONNX Runtime")
-    parser.add_argument("checkpoint", help="checkpoint file or URL (after a model.onnx: SOURCE)")
+    parser.add_argument("checkpoint", nargs="?",
+                        help="checkpoint file or URL (after a model.onnx: SOURCE, or nothing to "
+                             "predict --data-root's split)")
     parser.add_argument("source", nargs="?",
                         help="an image, a folder of images, a glob ('frames/*.png', quoted) or a "
                              "video; without it, a split of the config's data set (--split)")
@@ -64,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--match-metric", choices=["ios", "iou"], default="ios",
                      help="with --slice: overlap measure for merging (intersection over the "
                           "smaller box, or IoU)")
-    src.add_argument("--match-thr", type=float, default=0.5, help="with --slice: merge above this")
+    src.add_argument("--match-thr", type=float, default=0.5, help="with --slice: merge at or above this overlap (0.5)")
     src.add_argument("--no-progress", action="store_true", help="no progress bar")
     split = parser.add_argument_group("without SOURCE (a data set's split)")
     split.add_argument("--split", choices=["val", "test"], default="test")
@@ -87,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.config.lower().endswith(".onnx"):
         return _run_onnx(args)
+    if args.checkpoint is None:
+        _error(f"{args.config} needs a CHECKPOINT (only an exported model.onnx runs without one)")
+        return 2
     device = device_of(args)
     if device is None:
         return 2
@@ -106,19 +113,58 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_onnx(args: argparse.Namespace) -> int:
     """``predict MODEL.onnx SOURCE``: an exported model (``srtod export``) with ONNX Runtime; the
-    second positional is the SOURCE (an exported model has no checkpoint)."""
+    second positional is the SOURCE (an exported model has no checkpoint). Without it, the split
+    of ``--data-root``."""
     if args.source is not None:
         _error(f"an exported model takes no checkpoint: predict {args.config} SOURCE")
         return 2
-    fixed = [opt for opt, v in (("--dataset", args.dataset), ("--data-root", args.data_root),
-                                ("--image-size", args.image_size),
+    fixed = [opt for opt, v in (("--dataset", args.dataset), ("--image-size", args.image_size),
                                 ("--cfg-options", args.cfg_options)) if v]
+    if args.checkpoint is not None and args.data_root:
+        fixed.insert(0, "--data-root")
     if fixed:
         _error(f"{', '.join(fixed)}: not for an exported model (fixed at export; without SOURCE, "
-               "a split is predicted from CONFIG CKPT only)")
+               "--data-root names the data set whose split is predicted)")
         return 2
+    if args.checkpoint is None:
+        return _run_onnx_split(args)
     args.source, args.checkpoint = args.checkpoint, None
     return _run_source(args, None, args.device)
+
+
+def _run_onnx_split(args: argparse.Namespace) -> int:
+    """``predict MODEL.onnx --data-root DIR``: ``DIR/images/<split>/`` against
+    ``DIR/annotations/<split>.json``, every detection kept unless ``--score-thr``; written and
+    evaluated as :func:`_run_split` does for ``CONFIG CHECKPOINT``."""
+    from ..predictor import Detector, predict_coco
+
+    if not args.data_root:
+        _error(f"predict {args.config} needs a SOURCE, or --data-root DIR for a split of a "
+               "COCO-format data set (an exported model holds no data set)")
+        return 2
+    root = Path(args.data_root)
+    gt = root / "annotations" / f"{args.split}.json"
+    if not gt.is_file():
+        _error(f"{gt} does not exist (--data-root DIR holds annotations/<split>.json and "
+               "images/<split>/)")
+        return 2
+    try:
+        detector = Detector(args.config, device=args.device,
+                            score_thr=args.score_thr if args.score_thr is not None else 0.0)
+    except (FileNotFoundError, RuntimeError) as err:
+        _error(str(err))
+        return 2
+    results = predict_coco(detector, gt, root / "images" / args.split,
+                           progress=not args.no_progress)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results))
+    print(f"detections: {out}")
+    if args.evaluate:
+        from ..evaluation import evaluate_coco, metrics_table
+
+        print(metrics_table(evaluate_coco(gt, out)))
+    return 0
 
 
 def _run_split(args: argparse.Namespace, cfg, device: str) -> int:

@@ -63,20 +63,36 @@ def large_frames(out: Path, num: int, seed: int = 1) -> Path:
     return gt
 
 
+def frame_ids(frames: list[Path], gt: dict) -> list[int]:
+    """The ground truth's image id of each frame (by file name)."""
+    by_name = {im["file_name"]: im["id"] for im in gt["images"]}
+    return [by_name[Path(f).name] for f in frames]
+
+
+def score_frames(gt: dict, predictions: list) -> dict[str, float]:
+    """AI-TOD metrics (percent; ``AP``, ``AP50``, ``APvt``, ``APt``, ``AR@1500``, ...) of
+    :class:`srtod.inference.Prediction` on generated frames (``img_id`` = the frame's image id,
+    label i = the i-th category by id)."""
+    from ..evaluation.coco_eval import evaluate_coco
+
+    cat_ids = [c["id"] for c in sorted(gt["categories"], key=lambda c: c["id"])]
+    dets = [{"image_id": p.img_id, "category_id": cat_ids[int(label)],
+             "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)}
+            for p in predictions
+            for (x1, y1, x2, y2), score, label in zip(p.bboxes.tolist(), p.scores, p.labels,
+                                                      strict=True)]
+    return evaluate_coco(gt, dets, protocol="aitod")["metrics"]
+
+
 def compare_modes(config, checkpoint: str | Path, frames: list[Path], modes: list[Mode], *,
                   gt: dict | None = None, device: str | None = None, score_thr: float = 0.01,
                   batch_size: int = 8) -> tuple[pd.DataFrame, dict[str, list]]:
     """Run every mode over ``frames``: one row per mode (detections, seconds per frame, and with
     ``gt`` the AI-TOD AP, APvt and AR@1500), and each mode's predictions (with SR-TOD maps for
     the first frame)."""
-    from ..evaluation.coco_eval import evaluate_coco
     from ..predictor import Detector
 
-    ids = list(range(1, len(frames) + 1))
-    if gt is not None:
-        by_name = {im["file_name"]: im["id"] for im in gt["images"]}
-        ids = [by_name[Path(f).name] for f in frames]
-        cat_ids = [c["id"] for c in sorted(gt["categories"], key=lambda c: c["id"])]
+    ids = frame_ids(frames, gt) if gt is not None else list(range(1, len(frames) + 1))
     detectors: dict[int | None, Detector] = {}
     rows, predictions = [], {}
     for mode in modes:
@@ -92,12 +108,7 @@ def compare_modes(config, checkpoint: str | Path, frames: list[Path], modes: lis
         row = {"mode": mode.name, "detections": int(sum(len(p.scores) for p in preds)),
                "s/frame": seconds}
         if gt is not None:
-            dets = [{"image_id": p.img_id, "category_id": cat_ids[int(label)],
-                     "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)}
-                    for p in preds
-                    for (x1, y1, x2, y2), score, label in zip(p.bboxes.tolist(), p.scores,
-                                                              p.labels, strict=True)]
-            metrics = evaluate_coco(gt, dets, protocol="aitod")["metrics"]
+            metrics = score_frames(gt, preds)
             row.update({m: metrics[m] for m in ("AP", "APvt", "AR@1500")})
         rows.append(row)
         predictions[mode.name] = preds
