@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import types
 from pathlib import Path
 
 import torch
@@ -104,6 +105,26 @@ def _check_cfgs(model, kind: str) -> None:
         if block.diff_map.get("kind", "pixel") != "pixel":
             raise ExportError("export: the high-frequency difference map (FFT) is not supported "
                               "by ONNX export; the pixel map of Eq. 3 is")
+
+
+def _sorted_quantile_t(self, dmap: Tensor) -> Tensor:
+    """``Threshold._quantile_t`` as ONNX can run it: ONNX has no ``kthvalue``, so the k-th
+    smallest D is read from the sorted map (TopK), k computed in the graph from the map's size
+    (``H * W`` varies in a ``--dynamic`` graph; in double precision, as Python computes it)."""
+    flat = dmap.detach().flatten(1)
+    n = torch._shape_as_tensor(flat)[1]
+    k = torch.minimum(torch.ceil(n.double() * self.quantile).long().clamp(min=1), n) - 1
+    return flat.sort(dim=1).values.index_select(1, k.reshape(1))[:, 0][:, None, None, None]
+
+
+def _exportable_thresholds(model: nn.Module) -> None:
+    """Give each per-image quantile threshold of ``model`` its exportable form (here, not in
+    ``srtod/models``: the model code is part of every run's fingerprint)."""
+    from .models.threshold import Threshold
+
+    for module in model.modules():
+        if isinstance(module, Threshold) and module.mode == "quantile":
+            module._quantile_t = types.MethodType(_sorted_quantile_t, module)
 
 
 # -- graph pieces ----------------------------------------------------------------------------
@@ -346,6 +367,7 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
         raise ExportError(f"export: checkpoint {checkpoint} does not exist")
     model = build_model(cfg, checkpoint, device="cpu", strict=True)
     model = model.to(memory_format=torch.contiguous_format)
+    _exportable_thresholds(model)
     size = tuple(image_size) if image_size else default_input_size(cfg)
     div = cfg.model.data_preprocessor.get("pad_size_divisor", 1) or 1
     if any(s % div or s <= 0 for s in size):

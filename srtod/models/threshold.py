@@ -75,21 +75,10 @@ class Threshold(nn.Module):
     def _quantile_t(self, dmap: Tensor) -> Tensor:
         """Per-image q-quantile of D (N, 1, 1, 1): the k-th smallest value, k = ceil(q * H * W)."""
         flat = dmap.detach().flatten(1)
-        if torch.onnx.is_in_onnx_export():
-            return self._exported_quantile_t(flat)[:, None, None, None]
         k = min(max(math.ceil(self.quantile * flat.shape[1]), 1), flat.shape[1])
         t = flat.kthvalue(k, dim=1).values
         self.t = t.mean().to(self.t)
         return t[:, None, None, None]
-
-    def _exported_quantile_t(self, flat: Tensor) -> Tensor:
-        """:meth:`_quantile_t` for ONNX export (N,): ONNX has no ``kthvalue``, so the k-th smallest
-        is read from the sorted map (ONNX TopK), with k computed in the graph from the map's size
-        (``H * W`` varies in a ``--dynamic`` graph; in double precision, as Python computes it);
-        the logging buffer ``t`` is left alone."""
-        n = torch._shape_as_tensor(flat)[1]
-        k = torch.minimum(torch.ceil(n.double() * self.quantile).long().clamp(min=1), n) - 1
-        return flat.sort(dim=1).values.index_select(1, k.reshape(1))[:, 0]
 
     def forward(self, dmap: Tensor) -> Tensor:
         if self.mode == "none":
