@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from tqdm.auto import tqdm
 
-from .prediction import Prediction
+from .prediction import Prediction, to_coco_results
 
 
 def resolve_device(device: str | None = None) -> str:
@@ -189,17 +189,6 @@ def iter_predictions(model, loader, *, record_maps: bool = False, limit: int | N
                 bar.update(1)
                 if limit is not None and done >= limit:
                     return
-
-
-def to_coco_results(predictions: list[Prediction], cat_ids: list[int]) -> list[dict]:
-    """COCO results format: one dict per box, ``bbox`` as x, y, w, h."""
-    results = []
-    for p in predictions:
-        for (x1, y1, x2, y2), score, label in zip(p.bboxes, p.scores, p.labels, strict=True):
-            results.append(dict(image_id=p.img_id, category_id=int(cat_ids[int(label)]),
-                                bbox=[float(x1), float(y1), float(x2 - x1), float(y2 - y1)],
-                                score=float(score)))
-    return results
 
 
 def predict_split(cfg: Config, checkpoint: str | Path, out_json: str | Path, split: str = "test",

@@ -20,6 +20,18 @@ class Prediction:
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # each (h, w), original size
 
 
+def to_coco_results(predictions: list[Prediction], cat_ids: list[int]) -> list[dict]:
+    """COCO results format: one dict per box, ``bbox`` as x, y, w, h; ``category_id`` the
+    ``cat_ids`` entry of the box's class index."""
+    results = []
+    for p in predictions:
+        for (x1, y1, x2, y2), score, label in zip(p.bboxes, p.scores, p.labels, strict=True):
+            results.append(dict(image_id=p.img_id, category_id=int(cat_ids[int(label)]),
+                                bbox=[float(x1), float(y1), float(x2 - x1), float(y2 - y1)],
+                                score=float(score)))
+    return results
+
+
 def matched(ref: Prediction, got: Prediction, box_tol: float = 0.5, score_tol: float = 1e-3
             ) -> tuple[int, float, float]:
     """How many of ``got``'s detections pair one to one with ``ref``'s (same label, every
@@ -40,4 +52,4 @@ def matched(ref: Prediction, got: Prediction, box_tol: float = 0.5, score_tol: f
     return count, box_gap, score_gap
 
 
-__all__ = ["Prediction", "matched"]
+__all__ = ["Prediction", "matched", "to_coco_results"]

@@ -16,12 +16,12 @@ import itertools
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .prediction import Prediction
+from .prediction import Prediction, to_coco_results
 
 #: File suffixes read as images (what OpenCV decodes) and as videos.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff",
@@ -505,14 +505,10 @@ def predict_coco(detector: Detector, gt_json: str | Path, images_dir: str | Path
         raise ValueError(f"{gt_json}: {len(cats)} categories, but the detector has "
                          f"{len(detector.classes)} classes {detector.classes}")
     images = sorted(gt["images"], key=lambda im: im["id"])
-    results = []
-    for im, pred in zip(images, detector.predict_many(
-            (Path(images_dir) / im["file_name"] for im in images), progress=progress), strict=True):
-        for (x1, y1, x2, y2), score, label in zip(pred.bboxes.tolist(), pred.scores.tolist(),
-                                                  pred.labels.tolist(), strict=True):
-            results.append(dict(image_id=im["id"], category_id=cat_ids[label],
-                                bbox=[x1, y1, x2 - x1, y2 - y1], score=score))
-    return results
+    preds = detector.predict_many((Path(images_dir) / im["file_name"] for im in images),
+                                  progress=progress)
+    return to_coco_results([replace(pred, img_id=im["id"])
+                            for im, pred in zip(images, preds, strict=True)], cat_ids)
 
 
 @dataclass

@@ -159,12 +159,7 @@ def _run_onnx_split(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results))
-    print(f"detections: {out}")
-    if args.evaluate:
-        from ..evaluation import evaluate_coco, metrics_table
-
-        print(metrics_table(evaluate_coco(gt, out)))
-    return 0
+    return _written(out, gt, args.evaluate)
 
 
 def _run_split(args: argparse.Namespace, cfg, device: str) -> int:
@@ -182,12 +177,16 @@ def _run_split(args: argparse.Namespace, cfg, device: str) -> int:
         kept = [d for d in dets if d["score"] >= args.score_thr]
         Path(out).write_text(json.dumps(kept))
         print(f"score >= {args.score_thr}: kept {len(kept)} of {len(dets)} detections")
+    dataset = cfg[f"{args.split}_dataloader"]["dataset"]
+    return _written(out, Path(dataset["data_root"]) / dataset["ann_file"], args.evaluate)
+
+
+def _written(out: Path, gt: Path, evaluate: bool) -> int:
+    """Say where a split's detections are, and with ``evaluate`` print their metrics on ``gt``."""
     print(f"detections: {out}")
-    if args.evaluate:
+    if evaluate:
         from ..evaluation import evaluate_coco, metrics_table
 
-        dataset = cfg[f"{args.split}_dataloader"]["dataset"]
-        gt = Path(dataset["data_root"]) / dataset["ann_file"]
         print(metrics_table(evaluate_coco(gt, out)))
     return 0
 

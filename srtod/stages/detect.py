@@ -74,14 +74,10 @@ def score_frames(gt: dict, predictions: list) -> dict[str, float]:
     :class:`srtod.inference.Prediction` on generated frames (``img_id`` = the frame's image id,
     label i = the i-th category by id)."""
     from ..evaluation.coco_eval import evaluate_coco
+    from ..prediction import to_coco_results
 
     cat_ids = [c["id"] for c in sorted(gt["categories"], key=lambda c: c["id"])]
-    dets = [{"image_id": p.img_id, "category_id": cat_ids[int(label)],
-             "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)}
-            for p in predictions
-            for (x1, y1, x2, y2), score, label in zip(p.bboxes.tolist(), p.scores, p.labels,
-                                                      strict=True)]
-    return evaluate_coco(gt, dets, protocol="aitod")["metrics"]
+    return evaluate_coco(gt, to_coco_results(predictions, cat_ids), protocol="aitod")["metrics"]
 
 
 def compare_modes(config, checkpoint: str | Path, frames: list[Path], modes: list[Mode], *,
