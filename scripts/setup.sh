@@ -32,10 +32,12 @@ stamp_key() {
 }
 STAMP="$VENV/.srtod-setup"
 KEY="$(stamp_key)"
-# The notebooks run on the kernel 'srtod' (user-level, so any Jupyter finds it): registered on every
-# run, so it always points at the environment of the latest set-up, also after another clone's.
+# The notebooks run on the kernel 'srtod', registered inside this environment (--sys-prefix): Jupyter,
+# papermill and nbval started from it look there before the user's folder, and another clone's set-up
+# (CI's, on this machine) cannot point it at an interpreter that is later deleted, as a user-level
+# kernel could.
 register_kernel() {
-  "$VENV/bin/python" -m ipykernel install --user --name srtod --display-name "Python (srtod)" >/dev/null
+  "$VENV/bin/python" -m ipykernel install --sys-prefix --name srtod --display-name "Python (srtod)" >/dev/null
 }
 # the empty data/raw into DVC's cache, for `dvc exp run --queue` (scripts/dvc_cache_raw.sh)
 cache_raw_data() {

@@ -128,3 +128,30 @@ def test_stage_out_reads_a_parameter_against_the_workspace():
     assert stage_out("/abs/x", "tables") == Path("/abs/x")
     assert run_dir("eval", "r") == output_dir("eval") / "r"
     assert run_dir("train", "r", results=Path("/tmp/res")) == Path("/tmp/res/train/r")
+
+
+def test_stages_run_their_kernels_on_unix_sockets(tmp_path):
+    """Every stage runs papermill with the engine `srtod`, whose kernels use ZeroMQ's IPC transport:
+    two stages started at the same instant (`dvc queue start -j 2`) cannot pick the same TCP port,
+    which killed one experiment's kernel ("Address already in use") in CI. Two notebooks run at once
+    through papermill's command line both finish, on IPC."""
+    import nbformat
+    import yaml
+
+    for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
+        assert "papermill --engine srtod " in stage["cmd"], name
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": json.loads(NOTEBOOKS[0].read_text())[
+        "metadata"]["kernelspec"]})
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import json\nfrom ipykernel.connect import get_connection_info\n"
+        "print(json.loads(get_connection_info())['transport'])")]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    papermill = Path(sys.executable).parent / "papermill"
+    runs = [subprocess.Popen([str(papermill), "--engine", "srtod", "--no-progress-bar", "in.ipynb",
+                              f"out{i}.ipynb"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+            for i in range(2)]
+    for i, run in enumerate(runs):
+        assert run.wait(timeout=300) == 0, run.stderr.read()[-3000:]
+        out = nbformat.read(tmp_path / f"out{i}.ipynb", as_version=4)
+        assert out.cells[0].outputs[0]["text"].strip() == "ipc"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ipynb", "out0.ipynb", "out1.ipynb"]
