@@ -148,46 +148,61 @@ def test_smoke_runs_as_a_job_array_equal_a_local_run(smoke):
         assert_bitwise_equal(weights(local), slurm_weights[r])
 
 
+def _eight_epochs_signalled_after_one(smoke, run, *scancel_args):
+    """Submit ``run`` for 8 epochs (no waiting), and once its first epoch checkpoint is written send
+    its job ``scancel *scancel_args``. Returns the params, the job id and the epochs done then."""
+    import copy
+
+    from srtod.paths import work_dir
+    from srtod.stages.parallel import epochs_done
+    from srtod.stages.slurm import ACTIVE, job_states, train_on_slurm
+
+    params = copy.deepcopy(smoke)
+    params["active"]["cfg_options"] = {**params["active"]["cfg_options"],
+                                       "train_cfg.max_epochs": 8, "train_cfg.val_interval": 8}
+    fresh(run)
+    job = train_on_slurm(params, [run], wait=False)[run]["job_id"]
+    deadline = time.time() + 300
+    while epochs_done(work_dir(run)) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    assert epochs_done(work_dir(run)) >= 1, "the job did not checkpoint epoch 1 in 300 s"
+    subprocess.run(["scancel", *scancel_args, job], check=True)
+    if not scancel_args:  # cancelled: wait until SLURM has ended it
+        while job_states([job]).get(job) in ACTIVE:
+            time.sleep(0.5)
+    done = epochs_done(work_dir(run))
+    assert done < 8, "the job finished before it was signalled"
+    return params, job, done
+
+
+def _assert_equals_uninterrupted(params, run, resumed_weights):
+    """Train ``run`` again from scratch, locally and uninterrupted: bitwise the same weights."""
+    from srtod.stages.params import resolve_experiment
+    from srtod.stages.train import train_experiment
+
+    fresh(run)
+    straight = train_experiment(resolve_experiment(params, run), threads=1, progress_bar=False)
+    assert_bitwise_equal(weights(straight), resumed_weights)
+
+
 @pytest.mark.slow
 def test_a_cancelled_job_resubmitted_resumes_bitwise(smoke):
     """A run of 8 epochs whose job is cancelled (scancel) after its first epoch: the next call
     resubmits it, it resumes from its last checkpoint and ends with the weights of an
     uninterrupted run. (submitit lets a job finish its step on SIGTERM; SLURM kills it KillWait,
     5 s, later: the epochs leave room for that.)"""
-    import copy
-
     from srtod.paths import work_dir
     from srtod.stages.parallel import epochs_done
-    from srtod.stages.params import resolve_experiment
-    from srtod.stages.slurm import ACTIVE, job_states, read_record, train_on_slurm
-    from srtod.stages.train import train_experiment
+    from srtod.stages.slurm import read_record, train_on_slurm
 
-    params = copy.deepcopy(smoke)
-    params["active"]["cfg_options"] = {**params["active"]["cfg_options"],
-                                       "train_cfg.max_epochs": 8, "train_cfg.val_interval": 8}
     run = "faster_rcnn_srtod"
-    fresh(run)
-    pending = train_on_slurm(params, [run], wait=False)
-    job = pending[run]["job_id"]
-    deadline = time.time() + 300
-    while epochs_done(work_dir(run)) < 1 and time.time() < deadline:
-        time.sleep(0.1)
-    assert epochs_done(work_dir(run)) >= 1, "the job did not checkpoint epoch 1 in 300 s"
-    subprocess.run(["scancel", job], check=True)
-    while job_states([job]).get(job) in ACTIVE:
-        time.sleep(0.5)
-    assert epochs_done(work_dir(run)) < 8, "the job finished before it was cancelled"
-    cancelled_at = epochs_done(work_dir(run))
+    params, job, cancelled_at = _eight_epochs_signalled_after_one(smoke, run)
 
     resumed = train_on_slurm(params, [run], poll_seconds=1)[run]  # resubmitted
     assert read_record(run)["job_id"] != job
     assert resumed["resumed_from"].endswith(f"epoch_{cancelled_at}.pth")
     assert epochs_done(work_dir(run)) == 8
-    resumed_weights = weights(resumed)
-
-    fresh(run)
-    straight = train_experiment(resolve_experiment(params, run), threads=1, progress_bar=False)
-    assert_bitwise_equal(weights(straight), resumed_weights)
+    _assert_equals_uninterrupted(params, run, weights(resumed))
 
 
 @pytest.mark.slow
@@ -196,27 +211,12 @@ def test_a_preempted_job_requeues_itself_and_resumes_bitwise(smoke):
     before the time limit (submitit's ``--signal=USR2@90``) and on a pre-emption. submitit calls
     :meth:`TrainJob.checkpoint` and requeues the job (the same job id): it resumes from the last
     epoch checkpoint, and the one call that waits for it gets the weights of an uninterrupted run."""
-    import copy
-
     from srtod.paths import work_dir
     from srtod.stages.parallel import epochs_done
-    from srtod.stages.params import resolve_experiment
     from srtod.stages.slurm import read_record, train_on_slurm
-    from srtod.stages.train import train_experiment
 
-    params = copy.deepcopy(smoke)
-    params["active"]["cfg_options"] = {**params["active"]["cfg_options"],
-                                       "train_cfg.max_epochs": 8, "train_cfg.val_interval": 8}
     run = "faster_rcnn"
-    fresh(run)
-    job = train_on_slurm(params, [run], wait=False)[run]["job_id"]
-    deadline = time.time() + 300
-    while epochs_done(work_dir(run)) < 1 and time.time() < deadline:
-        time.sleep(0.1)
-    assert epochs_done(work_dir(run)) >= 1, "the job did not checkpoint epoch 1 in 300 s"
-    subprocess.run(["scancel", "--signal=USR2", job], check=True)  # the job step: submitit
-    signalled_at = epochs_done(work_dir(run))
-    assert signalled_at < 8, "the job finished before it was signalled"
+    params, job, signalled_at = _eight_epochs_signalled_after_one(smoke, run, "--signal=USR2")
 
     resumed = train_on_slurm(params, [run], poll_seconds=1)[run]  # waits: nothing resubmitted
     assert read_record(run)["job_id"] == job
@@ -225,11 +225,7 @@ def test_a_preempted_job_requeues_itself_and_resumes_bitwise(smoke):
     assert resumed["resumed_from"] is not None
     assert int(resumed["resumed_from"].rsplit("epoch_", 1)[1].split(".")[0]) >= signalled_at
     assert epochs_done(work_dir(run)) == 8
-    requeued_weights = weights(resumed)
-
-    fresh(run)
-    straight = train_experiment(resolve_experiment(params, run), threads=1, progress_bar=False)
-    assert_bitwise_equal(weights(straight), requeued_weights)
+    _assert_equals_uninterrupted(params, run, weights(resumed))
 
 
 @pytest.mark.slow
