@@ -43,6 +43,7 @@ class IterTimer:
     def __init__(self) -> None:
         self.stamps: list[float] = []
         self.losses: list[float] = []
+        self.last: dict[str, float] = {}  # the last iteration's logged values (srtod_t, srtod_on)
         self.peak_bytes = 0
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
@@ -50,6 +51,7 @@ class IterTimer:
         self.stamps.append(time.perf_counter())
         if outputs and "loss" in outputs:
             self.losses.append(float(outputs["loss"]))
+            self.last = {k: float(v) for k, v in outputs.items()}
         if torch.cuda.is_available():
             self.peak_bytes = max(self.peak_bytes, torch.cuda.max_memory_allocated())
 
@@ -85,8 +87,9 @@ def register_timer() -> IterTimer:
 
 
 def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, workers: int,
-              train_images: int, amp: bool) -> dict:
-    """Train ``iters`` iterations (whole epochs of ``train_images``); it/s and peak memory."""
+              train_images: int, amp: bool, options: dict | None = None) -> dict:
+    """Train ``iters`` iterations (whole epochs of ``train_images``); it/s and peak memory.
+    ``options``: further dotted-key overrides of the config."""
     from srtod.config import load_config, random_init
     from srtod.engine.runner import enable_amp, train
 
@@ -95,7 +98,7 @@ def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, w
         "train_dataloader.batch_size": batch, "train_dataloader.num_workers": workers,
         "train_dataloader.persistent_workers": workers > 0,
         "train_cfg.max_epochs": epochs, "train_cfg.val_interval": epochs + 1,
-        "default_hooks.checkpoint.interval": epochs}))
+        "default_hooks.checkpoint.interval": epochs, **(options or {})}))
     if amp:
         enable_amp(cfg)
     timer = register_timer()
@@ -104,13 +107,15 @@ def train_run(config: str, data: Path, work_dir: Path, iters: int, batch: int, w
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     result = train(cfg, work_dir, resume=False, progress=False)
+    its = timer.its() if len(timer.stamps) > WARMUP_ITERS + 1 else None  # None: a short rehearsal
     return dict(amp=amp, iterations=len(timer.stamps), batch_size=batch, epochs=epochs,
-                its=round(timer.its(), 2), images_per_s=round(timer.its() * batch, 1),
+                its=its and round(its, 2), images_per_s=its and round(its * batch, 1),
                 seconds=round(time.perf_counter() - start, 1),
                 loss_first=round(timer.losses[0], 4) if timer.losses else None,
                 loss_last=round(timer.losses[-1], 4) if timer.losses else None,
                 losses_finite=bool(timer.losses) and all(map(math.isfinite, timer.losses)),
                 peak_mem_gb=round(timer.peak_bytes / 2**30, 2) if timer.peak_bytes else None,
+                srtod_t=timer.last.get("srtod_t"), srtod_on=timer.last.get("srtod_on"),
                 input_hw=_input_hw(cfg), checkpoint=str(result.checkpoint))
 
 

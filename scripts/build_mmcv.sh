@@ -15,6 +15,7 @@
 #   MMCV_VERSION           (default 2.1.0: the newest that mmdet 3.3 accepts)
 set -euo pipefail
 
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="$1"
 CACHE="$2"
 MMCV_VERSION="${MMCV_VERSION:-2.1.0}"
@@ -36,10 +37,9 @@ mkdir -p "$WHEEL_DIR"
 BUILD="$(mktemp -d)"
 trap 'rm -rf "$BUILD"' EXIT
 PIP=("$PYTHON" -m pip --disable-pip-version-check)
-# mmcv's setup.py imports pkg_resources and fails with setuptools >= 70 (and needs `wheel`): an old
-# setuptools for the build alone, outside the environment. The build imports torch, so no isolation.
-# wheel is pinned: 0.46+ needs `packaging` beside it and defers bdist_wheel to setuptools >= 70.1.
-"${PIP[@]}" install -q --no-deps --target "$BUILD/tools" "setuptools<70" "wheel==0.45.1"
+# An old setuptools and wheel for the build alone, outside the environment
+# (requirements/mmcv-build.txt says why). The build imports torch, so no isolation.
+"${PIP[@]}" install -q --no-deps --target "$BUILD/tools" -r "$REPO/requirements/mmcv-build.txt"
 PYTHONPATH="$BUILD/tools${PYTHONPATH:+:$PYTHONPATH}" "${PIP[@]}" download -q --no-deps \
   --no-binary :all: --no-build-isolation -d "$BUILD" "mmcv==$MMCV_VERSION"
 tar -xzf "$BUILD/mmcv-$MMCV_VERSION.tar.gz" -C "$BUILD"

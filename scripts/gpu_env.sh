@@ -47,6 +47,8 @@ log "installing mmengine, mmdet and their needs from $WHEELS into $SITE"
 export PYTHONPATH="$SITE:$REPO${PYTHONPATH:+:$PYTHONPATH}"
 
 log "mmcv with compiled ops (CUDA: $CUDA_OPS, arch ${TORCH_CUDA_ARCH_LIST:-none}, $(nproc) cores)"
-MMCV_WHEEL="$(SRTOD_CUDA=$CUDA_OPS bash "$REPO/scripts/build_mmcv.sh" "$PY" "$CACHE")"
+MMCV_WHEEL="$(SRTOD_CUDA=$CUDA_OPS bash "$REPO/scripts/build_mmcv.sh" "$PY" "$CACHE")" || true
+# (checked here, not by set -e: a caller's `source gpu_env.sh && ...` switches set -e off)
+[[ -f "$MMCV_WHEEL" ]] || { echo "error: the mmcv build failed (its log is above)" >&2; return 2 2>/dev/null || exit 2; }
 "$PY" -m pip install -q --no-deps --target "$SITE" --upgrade "$MMCV_WHEEL"
 log "mmcv installed ($(basename "$MMCV_WHEEL"))"

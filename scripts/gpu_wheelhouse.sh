@@ -24,7 +24,8 @@ RUNTIME=(
   "$(pin faster-coco-eval)" "$(pin setuptools)" shapely terminaltables termcolor platformdirs
   tomli importlib-metadata lazy-importer zipp
 )
-WHEELS=("${RUNTIME[@]}" "setuptools<70" wheel)
+mapfile -t BUILD_TOOLS < <(grep -Ev '^\s*(#|$)' "$REPO/requirements/mmcv-build.txt")
+WHEELS=("${RUNTIME[@]}" "${BUILD_TOOLS[@]}")
 PLATFORMS=()
 for p in manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_24_x86_64 manylinux_2_17_x86_64 \
          manylinux2014_x86_64 manylinux1_x86_64; do PLATFORMS+=(--platform "$p"); done

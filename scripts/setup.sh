@@ -28,7 +28,8 @@ log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 # Everything that defines the environment; a change to any of these re-runs the install.
 stamp_key() {
   cat "$REPO/requirements/torch.txt" "$REPO/requirements/base.txt" "$REPO/pyproject.toml" \
-      "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" | sha256sum | cut -c1-16
+      "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" "$REPO/requirements/mmcv-build.txt" \
+    | sha256sum | cut -c1-16
 }
 STAMP="$VENV/.srtod-setup"
 KEY="$(stamp_key)"
