@@ -101,6 +101,17 @@ def test_records_round_trip_and_tables_equal(tmp_path):
         expected)  # the published metrics here are the same runs'
     assert this["replicates"] == 50 and not np.isnan(this["bootstrap low"])
     assert pub["replicates"] == 0 and np.isnan(pub["bootstrap low"])  # no detections published
+    # SR-TOD at 40/255 against the baseline of its own source only (the default's comparison)
+    sr = cmp[(cmp["experiment"].str.endswith("faster_rcnn_srtod")) & (cmp["metric"] == "AP")]
+    assert sorted(zip(sr["experiment"], sr["baseline"], strict=True)) == [
+        ("faster_rcnn_srtod", "faster_rcnn"),
+        (PUBLISHED_PREFIX + "faster_rcnn_srtod", PUBLISHED_PREFIX + "faster_rcnn")]
+    sr_this = sr[sr["baseline"] == "faster_rcnn"].iloc[0]
+    assert sr_this["difference"] == pytest.approx(np.mean(
+        [ap["faster_rcnn_srtod"] - ap["faster_rcnn"],
+         ap["faster_rcnn_srtod_s1"] - ap["faster_rcnn_s1"]]))
+    assert not np.isnan(sr_this["bootstrap low"])
+    assert set(cmp.loc[cmp["experiment"] == "faster_rcnn", "row"]) == set()  # the baseline: none
     cov = a["coverage"].set_index("row")
     assert cov.loc[ROWS[0][0], "very tiny touched %"] == pytest.approx(95.0)  # runs 4 and 5: 90 and 100
 

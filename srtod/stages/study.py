@@ -44,6 +44,8 @@ ROWS = (
 REFERENCES = (("baseline", "faster_rcnn"), ("SR-TOD t = 40/255", "faster_rcnn_srtod"))
 PUBLISHED = ROOT / "docs" / "results" / "default" / "all_metrics.json"
 PUBLISHED_PREFIX = "published_"
+#: (source, run prefix) of the references
+SOURCES = (("this study", ""), ("published", PUBLISHED_PREFIX))
 DETECTION_ARRAYS = ("image_id", "category_id", "bbox", "score")
 log = logging.getLogger(__name__)
 
@@ -177,14 +179,17 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
     """The study from ``results`` (materialized records, plus ``published_*`` runs):
 
     * ``rows``: per row and reference run, seeds done ("k of 3"), mean ± std of each metric;
-    * ``compare``: each row minus each reference, paired by seed, both intervals;
+    * ``compare``: each row minus each reference, paired by seed, both intervals; and SR-TOD at
+      40/255 minus the baseline of the same source (the default benchmark's comparison, on the
+      study's own runs with both intervals);
     * ``coverage``: D_b's coverage and final t per row.
     """
     rows, compare, coverage, cache = [], [], [], {}
-    labelled = [(label, exp, change) for label, exp, change in ROWS] + [
-        (f"{label} ({source})", prefix + exp, "reference") for label, exp in REFERENCES
-        for source, prefix in (("this study", ""), ("published", PUBLISHED_PREFIX))]
-    for label, exp, change in labelled:
+    labelled = [(label, exp, change, None) for label, exp, change in ROWS] + [
+        (f"{label} ({source})", prefix + exp, "reference", (source, prefix))
+        for label, exp in REFERENCES for source, prefix in SOURCES]
+    (base_label, base_exp), (_, srtod_exp) = REFERENCES
+    for label, exp, change, own in labelled:
         runs = _seed_runs(exp, seeds)
         done = [rec for rec in (load_record(r, results) for r in runs.values())
                 if rec.get("enabled")]
@@ -196,15 +201,18 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
             row[f"{m} std"] = values.std(ddof=1) if values.size > 1 else float("nan")
         rows.append(row)
         coverage.append({"row": label, "seeds": row["seeds"], **coverage_row(done)})
-        if change == "reference":
+        if own is None:  # a row: against every reference
+            refs = [(rl, r, *src) for rl, r in REFERENCES for src in SOURCES]
+        elif exp == own[1] + srtod_exp:  # SR-TOD at 40/255: against its source's baseline
+            refs = [(base_label, base_exp, *own)]
+        else:
             continue
-        for ref_label, ref in REFERENCES:
-            for source, prefix in (("this study", ""), ("published", PUBLISHED_PREFIX)):
-                ref_runs = {s: prefix + r for s, r in _seed_runs(ref, seeds).items()}
-                pairs = [(ref_runs[s], runs[s]) for s in runs]
-                for r in compare_runs(exp, prefix + ref, pairs, results, None, metrics, n_boot,
-                                      0, ann_file, cache):
-                    compare.append({"row": label, "reference": f"{ref_label} ({source})", **r})
+        for ref_label, ref, source, prefix in refs:
+            ref_runs = {s: prefix + r for s, r in _seed_runs(ref, seeds).items()}
+            pairs = [(ref_runs[s], runs[s]) for s in runs]
+            for r in compare_runs(exp, prefix + ref, pairs, results, None, metrics, n_boot,
+                                  0, ann_file, cache):
+                compare.append({"row": label, "reference": f"{ref_label} ({source})", **r})
     return {"rows": pd.DataFrame(rows), "compare": pd.DataFrame(compare),
             "coverage": pd.DataFrame(coverage)}
 
