@@ -127,3 +127,33 @@ def test_percentile_interval_and_verdicts():
     assert verdict(-2.0, -0.1).startswith("worse")
     assert verdict(-1.0, 1.0) == "no effect measured (CI includes 0)"
     assert verdict(float("nan"), 1.0) == "no interval"
+
+
+def test_hits_count_matched_ground_truth_and_false_positives_by_hand():
+    """One image: two very tiny drones (4x4 px, area 16 < 8**2) and a tiny one (10x10). The
+    detections: a hit on drone 1 (0.9), a second box on drone 1 (0.8, a duplicate: a false
+    positive), a miss in empty sky (0.6), a hit on the tiny drone (0.4), a box on drone 2 at
+    IoU 0.45 (0.3: a false positive at IoU 0.5)."""
+    gt = {"images": [{"id": 1, "width": 64, "height": 64}],
+          "categories": [{"id": 1, "name": "drone"}],
+          "annotations": [
+              {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 4, 4], "area": 16,
+               "iscrowd": 0},
+              {"id": 2, "image_id": 1, "category_id": 1, "bbox": [30, 30, 4, 4], "area": 16,
+               "iscrowd": 0},
+              {"id": 3, "image_id": 1, "category_id": 1, "bbox": [40, 5, 10, 10], "area": 100,
+               "iscrowd": 0}]}
+    dets = [{"image_id": 1, "category_id": 1, "bbox": b, "score": s} for b, s in (
+        ([10, 10, 4, 4], 0.9), ([10.5, 10, 4, 4], 0.8), ([50, 50, 4, 4], 0.6),
+        ([40, 5, 10, 10], 0.4), ([31.5, 30, 4, 4], 0.3))]
+    m = match_images(gt, dets, "aitod")
+    vt = m.hits("vt", 0.5, score_thrs=[0.0, 0.5, 0.85, 0.95])
+    # >= 0: drone 1 hit; duplicate, sky, the IoU-0.39 box false (all 16 px: the vt range)
+    assert vt["tp"].tolist() == [1, 1, 1, 0] and vt["fp"].tolist() == [3, 2, 0, 0]
+    assert vt["n_gt"].tolist() == [2] * 4
+    with pytest.raises(ValueError, match="iou 0.3"):
+        m.hits("vt", 0.3)  # not matched at 0.3
+    t = m.hits("t", 0.5, score_thrs=[0.0, 0.5])
+    assert t["tp"].tolist() == [1, 0] and t["fp"].tolist() == [0, 0] and t["n_gt"].tolist() == [1, 1]
+    every = m.hits("all", 0.5, score_thrs=[0.0])
+    assert every["tp"].tolist() == [2] and every["fp"].tolist() == [3]

@@ -11,6 +11,7 @@ import pytest
 from random_problems import random_detection_problem
 
 from srtod.evaluation import evaluate_coco
+from srtod.evaluation.bootstrap import match_images
 from srtod.paths import run_dir
 from srtod.stages.study import (
     PUBLISHED_PREFIX,
@@ -112,6 +113,18 @@ def test_records_round_trip_and_tables_equal(tmp_path):
          ap["faster_rcnn_srtod_s1"] - ap["faster_rcnn_s1"]]))
     assert not np.isnan(sr_this["bootstrap low"])
     assert set(cmp.loc[cmp["experiment"] == "faster_rcnn", "row"]) == set()  # the baseline: none
+    # where the detections changed: the runs with a baseline of the same seed, each count from
+    # its own run's detections
+    ch = a["detection_changes"]
+    assert sorted(set(zip(ch["experiment"], ch["seed"], strict=True))) == [
+        ("faster_rcnn_srtod", 0), ("faster_rcnn_srtod", 1), ("rh_only", 0), ("rh_only", 1),
+        ("thr_ste", 0)]
+    one = ch[(ch["experiment"] == "rh_only") & (ch["seed"] == 1) & (ch["bucket"] == "vt")
+             & (ch["score_thr"] == 0.3)].iloc[0]
+    for run, col in (("rh_only_s1", "hits"), ("faster_rcnn_s1", "baseline hits")):
+        counts = match_images(ann_file, run_dir("eval", run, direct) / "detections.json").hits(
+            "vt", 0.5, [0.3])
+        assert one[col] == counts["tp"][0] and one["n_gt"] == counts["n_gt"][0]
     cov = a["coverage"].set_index("row")
     assert cov.loc[ROWS[0][0], "very tiny touched %"] == pytest.approx(95.0)  # runs 4 and 5: 90 and 100
 

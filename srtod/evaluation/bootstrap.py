@@ -12,6 +12,7 @@ drawn images are repeated (both tested against faster-coco-eval).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,6 +128,27 @@ class ImageMatches:
             if npig:
                 per_cat.append((self.tp[a, k] @ w[self.image[a, k]]).mean() / npig)
         return 100.0 * float(np.mean(per_cat)) if per_cat else float("nan")
+
+    def hits(self, area: str = "all", iou: float = 0.5,
+             score_thrs: Sequence[float] = (0.0,)) -> dict[str, np.ndarray]:
+        """Counts at operating points, summed over categories: for each score threshold ``s``,
+        ``tp`` the ground truth of ``area`` matched at ``iou`` by a detection scoring >= s,
+        ``fp`` the detections scoring >= s that match nothing (pycocotools' area rule: an
+        unmatched detection counts for the range its own area falls in), and ``n_gt`` the
+        range's non-ignored ground truth."""
+        a, _ = self._area_and_weights(area, None)
+        t = np.flatnonzero(np.isclose(IOU_THRS, iou))
+        if not t.size:
+            raise ValueError(f"iou {iou} is not one of the matched thresholds {IOU_THRS.tolist()}")
+        t = int(t[0])
+        thrs = np.asarray(score_thrs, dtype=float)
+        tp, fp, n_gt = np.zeros(len(thrs), int), np.zeros(len(thrs), int), 0
+        for k in range(len(self.cat_ids)):
+            above = self.score[a, k][None, :] >= thrs[:, None]  # (S, N)
+            tp += (above & self.tp[a, k][t][None, :]).sum(axis=1)
+            fp += (above & self.fp[a, k][t][None, :]).sum(axis=1)
+            n_gt += int(self.npig[a, k].sum())
+        return {"score_thr": thrs, "tp": tp, "fp": fp, "n_gt": np.full(len(thrs), n_gt)}
 
     def _area_and_weights(self, area: str, weights: np.ndarray | None) -> tuple[int, np.ndarray]:
         keys = [r.key for r in self.protocol.ranges]

@@ -44,6 +44,11 @@ ROWS = (
 REFERENCES = (("baseline", "faster_rcnn"), ("SR-TOD t = 40/255", "faster_rcnn_srtod"))
 PUBLISHED = ROOT / "docs" / "results" / "default" / "all_metrics.json"
 PUBLISHED_PREFIX = "published_"
+#: the compared metrics: the benchmark's, and AP75 beside AP50 (a change of AP that AP50 does not
+#: show is one of localization, not of drones found)
+STUDY_METRICS = (*COMPARE_METRICS[:2], "AP75", *COMPARE_METRICS[2:])
+#: where the detections changed: size buckets and score thresholds (IoU 0.5)
+CHANGE_BUCKETS, CHANGE_SCORES = ("vt", "t"), (0.05, 0.3, 0.5)
 #: (source, run prefix) of the references
 SOURCES = (("this study", ""), ("published", PUBLISHED_PREFIX))
 DETECTION_ARRAYS = ("image_id", "category_id", "bbox", "score")
@@ -175,7 +180,7 @@ def coverage_row(records: list[dict]) -> dict[str, Any]:
 
 def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
                  ann_file: Path = PREPARED / "annotations" / "test.json",
-                 metrics=COMPARE_METRICS) -> dict[str, pd.DataFrame]:
+                 metrics=STUDY_METRICS) -> dict[str, pd.DataFrame]:
     """The study from ``results`` (materialized records, plus ``published_*`` runs):
 
     * ``rows``: per row and reference run, seeds done ("k of 3"), mean ± std of each metric;
@@ -213,15 +218,44 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
             for r in compare_runs(exp, prefix + ref, pairs, results, None, metrics, n_boot,
                                   0, ann_file, cache):
                 compare.append({"row": label, "reference": f"{ref_label} ({source})", **r})
+    changed = [(label, exp) for label, exp, _ in ROWS] + [(f"{REFERENCES[1][0]} (this study)",
+                                                          srtod_exp)]
     return {"rows": pd.DataFrame(rows), "compare": pd.DataFrame(compare),
-            "coverage": pd.DataFrame(coverage)}
+            "coverage": pd.DataFrame(coverage),
+            "detection_changes": detection_changes(changed, base_exp, seeds, cache)}
+
+
+def detection_changes(changed: list[tuple[str, str]], reference: str, seeds: int,
+                      matches: dict) -> pd.DataFrame:
+    """Where the detections changed: per (row, experiment) of ``changed``, seed, size bucket and
+    score threshold, the ground truth hit at IoU 0.5 and the false positives of the row's run and
+    of ``reference``'s run of the same seed (:meth:`ImageMatches.hits`), for the runs that
+    ``matches`` holds (those with detections)."""
+    ref_runs, out = _seed_runs(reference, seeds), []
+    for label, exp in changed:
+        for seed, run in _seed_runs(exp, seeds).items():
+            ref = ref_runs.get(seed)
+            if run not in matches or ref not in matches:
+                continue
+            for bucket in CHANGE_BUCKETS:
+                mine = matches[run].hits(bucket, 0.5, CHANGE_SCORES)
+                base = matches[ref].hits(bucket, 0.5, CHANGE_SCORES)
+                for j, thr in enumerate(CHANGE_SCORES):
+                    out.append({"row": label, "experiment": exp, "seed": seed, "bucket": bucket,
+                                "score_thr": thr, "n_gt": int(mine["n_gt"][j]),
+                                "hits": int(mine["tp"][j]), "false_positives": int(mine["fp"][j]),
+                                "baseline hits": int(base["tp"][j]),
+                                "baseline false_positives": int(base["fp"][j])})
+    return pd.DataFrame(out, columns=["row", "experiment", "seed", "bucket", "score_thr", "n_gt",
+                                      "hits", "false_positives", "baseline hits",
+                                      "baseline false_positives"])
 
 
 def _num(v, fmt="{:.1f}") -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
 
 
-def study_markdown(tables: dict[str, pd.DataFrame], metrics=COMPARE_METRICS) -> str:
+def study_markdown(tables: dict[str, pd.DataFrame], metrics=STUDY_METRICS) -> str:
     """The study's three tables as markdown, with the verdict of each interval in words."""
     rows, compare, coverage = tables["rows"], tables["compare"], tables["coverage"]
     out = ["### Threshold study: every row, test split (mean ± std over the seeds done)", "",
@@ -252,6 +286,20 @@ def study_markdown(tables: dict[str, pd.DataFrame], metrics=COMPARE_METRICS) -> 
     for _, r in coverage.iterrows():
         cells = [_num(r.get(c), "{:.2f}") for c in cols]
         out.append(f"| {r['row']} | {r['seeds']} | " + " | ".join(cells) + " |")
+    changes = tables.get("detection_changes")
+    if changes is not None and not changes.empty:
+        out += ["", "### Where the detections changed (row - baseline of this study, IoU 0.5)", "",
+                "Hits: test drones of the bucket matched by a detection scoring at least the "
+                "threshold; false positives: such detections of the bucket's size that match "
+                "nothing. Per seed (0, 1, 2), then the sum.", "",
+                "| row | bucket | score >= | drones | hits gained | false positives added |",
+                "|" + "|".join(" --- " for _ in range(6)) + "|"]
+        for (row, bucket, thr), g in changes.groupby(["row", "bucket", "score_thr"], sort=False):
+            dh = (g["hits"] - g["baseline hits"]).tolist()
+            df = (g["false_positives"] - g["baseline false_positives"]).tolist()
+            out.append(f"| {row} | {bucket} | {thr:g} | {g['n_gt'].iloc[0]} | "
+                       f"{', '.join(f'{v:+d}' for v in dh)} (sum {sum(dh):+d}) | "
+                       f"{', '.join(f'{v:+d}' for v in df)} (sum {sum(df):+d}) |")
     return "\n".join(out) + "\n"
 
 
@@ -306,7 +354,7 @@ def build_study(out: Path, records: Path | None = None, n_boot: int = 1000) -> d
     import shutil
     import tempfile
 
-    from ..viz import save
+    from ..viz import plot_detection_changes, save
 
     records = study_records() if records is None else Path(records)
     tmp = Path(tempfile.mkdtemp(prefix="srtod-study-"))
@@ -323,4 +371,6 @@ def build_study(out: Path, records: Path | None = None, n_boot: int = 1000) -> d
     text = study_markdown(tables)
     (out / "study.md").write_text(text)
     save(study_figure(tables["compare"]), out / "paired_differences.png")
+    if not tables["detection_changes"].empty:
+        save(plot_detection_changes(tables["detection_changes"]), out / "detection_changes.png")
     return {"tables": tables, "markdown": text, "runs": runs}

@@ -6,6 +6,7 @@ from .detections import plot_large_frame, render_prediction
 from .maps import choose_zoom, plot_difference_maps, plot_feature_comparison, plot_pd_vs_hfd
 from .plots import (
     plot_coverage,
+    plot_detection_changes,
     plot_paired_differences,
     plot_pr_curves,
     plot_seed_spread,
@@ -17,6 +18,7 @@ from .plots import (
 __all__ = [
     "choose_zoom",
     "plot_coverage",
+    "plot_detection_changes",
     "plot_difference_maps",
     "plot_feature_comparison",
     "plot_large_frame",

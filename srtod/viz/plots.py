@@ -370,3 +370,44 @@ def plot_paired_differences(compare: pd.DataFrame) -> Figure:
                ["seed-level 95% CI (t)", "image-level 95% CI (paired bootstrap)",
                 "mean paired difference"], loc="outside lower center", ncol=3)
     return fig
+
+
+def plot_detection_changes(changes: pd.DataFrame, score_thr: float = 0.3) -> Figure:
+    """Where the detections changed against the baseline, one axis per size bucket: for each row
+    and seed, the drones gained (hits at IoU 0.5, up) against the false positives added (right)
+    among detections scoring at least ``score_thr``; a large marker is the row's mean over seeds.
+    Up-left is better, down-right worse.
+
+    ``changes``: :func:`srtod.stages.study.detection_changes`' columns ``row``, ``seed``,
+    ``bucket``, ``score_thr``, ``n_gt``, ``hits``, ``false_positives``, ``baseline hits``,
+    ``baseline false_positives``."""
+    _require(changes, ["row", "seed", "bucket", "score_thr", "n_gt", "hits", "false_positives",
+                       "baseline hits", "baseline false_positives"], "changes")
+    df = changes[np.isclose(changes["score_thr"], score_thr)].assign(
+        gained=lambda d: d["hits"] - d["baseline hits"],
+        added=lambda d: d["false_positives"] - d["baseline false_positives"])
+    buckets = list(dict.fromkeys(df["bucket"])) or ["vt"]
+    rows = list(dict.fromkeys(df["row"]))
+    colors = _colors(rows) if rows else {}
+    fig = new_figure((4.6 * len(buckets), 4.4))
+    with styled():
+        axes = np.atleast_1d(fig.subplots(1, len(buckets)))
+    for ax, bucket in zip(axes, buckets, strict=True):
+        sub = df[df["bucket"] == bucket]
+        if sub.empty:
+            _note(ax, "no runs with detections")
+            continue
+        for row in rows:
+            r = sub[sub["row"] == row]
+            ax.scatter(r["added"], r["gained"], color=colors[row], s=22, alpha=0.6)
+            ax.scatter(r["added"].mean(), r["gained"].mean(), color=colors[row], s=110,
+                       marker="D", edgecolor="black", zorder=5)
+        ax.axhline(0, color="0.3", ls="--", lw=1)
+        ax.axvline(0, color="0.3", ls="--", lw=1)
+        ax.set_title(f"{bucket_label(bucket)}: {int(sub['n_gt'].iloc[0])} test drones, "
+                     f"score >= {score_thr:g}")
+        ax.set_xlabel("false positives added (row - baseline)")
+        ax.set_ylabel("drones hit at IoU 0.5, gained")
+    fig.legend([Line2D([], [], color=colors[r], marker="D", ls="", mec="black") for r in rows],
+               rows, loc="outside lower center", ncol=2)
+    return fig
