@@ -187,7 +187,9 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
     * ``compare``: each row minus each reference, paired by seed, both intervals; and SR-TOD at
       40/255 minus the baseline of the same source (the default benchmark's comparison, on the
       study's own runs with both intervals);
-    * ``coverage``: D_b's coverage and final t per row.
+    * ``coverage``: D_b's coverage and final t per row;
+    * ``detection_changes``: drones hit and false positives of each row and of SR-TOD at 40/255
+      against the study's baseline, seed by seed (:func:`detection_changes`).
     """
     rows, compare, coverage, cache = [], [], [], {}
     labelled = [(label, exp, change, None) for label, exp, change in ROWS] + [
