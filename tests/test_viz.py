@@ -365,3 +365,22 @@ def test_plot_seed_spread_single_seed_and_metric_choice():
     assert len(axes) == 2
     assert "30.00\n(n=1)" in all_text(fig)
     assert "no values for AP_vt" in all_text(fig)
+
+
+def test_plot_detection_changes_points_are_differences_and_empty():
+    rows = []
+    for seed, (h, bh, fp, bfp) in enumerate([(10, 7, 4, 6), (9, 9, 8, 2)]):
+        for bucket in ("vt", "t"):
+            for thr in (0.05, 0.3):
+                rows.append({"row": "RH only", "seed": seed, "bucket": bucket, "score_thr": thr,
+                             "n_gt": 50, "hits": h + (thr == 0.05), "false_positives": fp,
+                             "baseline hits": bh, "baseline false_positives": bfp})
+    fig = viz.plot_detection_changes(pd.DataFrame(rows), score_thr=0.3)
+    axes = plain_axes(fig)
+    assert len(axes) == 2 and "very tiny" in axes[0].get_title() and "50 test drones" in \
+        axes[0].get_title()
+    seeds, mean = (c.get_offsets() for c in axes[0].collections[:2])
+    assert seeds.tolist() == [[-2, 3], [6, 0]]  # (false positives added, hits gained) per seed
+    assert mean.tolist() == [[2, 1.5]]
+    empty = viz.plot_detection_changes(pd.DataFrame(columns=rows[0].keys()))
+    assert "no runs with detections" in all_text(empty)

@@ -383,7 +383,7 @@ def plot_detection_changes(changes: pd.DataFrame, score_thr: float = 0.3) -> Fig
     ``baseline false_positives``."""
     _require(changes, ["row", "seed", "bucket", "score_thr", "n_gt", "hits", "false_positives",
                        "baseline hits", "baseline false_positives"], "changes")
-    df = changes[np.isclose(changes["score_thr"], score_thr)].assign(
+    df = changes[np.isclose(changes["score_thr"].astype(float), score_thr)].assign(
         gained=lambda d: d["hits"] - d["baseline hits"],
         added=lambda d: d["false_positives"] - d["baseline false_positives"])
     buckets = list(dict.fromkeys(df["bucket"])) or ["vt"]
