@@ -144,36 +144,60 @@ def predict_run(config: str, data: Path, checkpoint: str, out: Path, device: str
                 AP=round(metrics["AP"], 2), APvt=round(metrics["APvt"], 2))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=CONFIG, help="SR-TOD config (its baseline: without "
-                        "the srtod_ prefix)")
+def add_run_arguments(parser: argparse.ArgumentParser, iters: int, amp_iters: int,
+                      train_images: int, test_images: int) -> None:
+    """The arguments of a GPU check's training runs and data (also gpu_threshold_check.py's)."""
     parser.add_argument("--data", type=Path, default=Path("work_dirs/gpu_check/data"))
-    parser.add_argument("--iters", type=int, default=50)
-    parser.add_argument("--amp-iters", type=int, default=30)
+    parser.add_argument("--iters", type=int, default=iters)
+    parser.add_argument("--amp-iters", type=int, default=amp_iters)
     parser.add_argument("--batch", type=int, default=2, help="paper: 2")
-    parser.add_argument("--train-images", type=int, default=20)
-    parser.add_argument("--test-images", type=int, default=10)
+    parser.add_argument("--train-images", type=int, default=train_images)
+    parser.add_argument("--test-images", type=int, default=test_images)
     parser.add_argument("--workers", type=int, default=8, help="dataloader processes")
-    parser.add_argument("--repeats", type=int, default=20, help="timed inference runs (median)")
-    parser.add_argument("--out", type=Path, default=Path("results/gpu_check.json"))
     parser.add_argument("--device", default="cuda", help="cpu: rehearse the check on a CPU "
                         "(small --iters; no AMP)")
-    args = parser.parse_args()
+
+
+def select_device(args: argparse.Namespace) -> None:
+    """Stop without a GPU for ``--device cuda``; for ``--device cpu`` hide the GPUs (training
+    follows the device too) and train no AMP iterations."""
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("error: no CUDA GPU visible to torch: this check needs one "
                          "(--device cpu rehearses it)")
     if args.device == "cpu":
         import os
 
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # training follows the device too
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
         args.amp_iters = 0
+
+
+def generate_frames(data: Path, train_images: int, test_images: int) -> None:
+    """Generated 1920 x 1080 frames in ``data`` unless it holds a data set already."""
+    from srtod.data.synthetic import generate_dataset
+
+    if (data / "annotations" / "test.json").is_file():
+        return
+    summary = generate_dataset(data, num_images={"train": train_images, "val": 2,
+                                                 "test": test_images},
+                               image_size=FRAME_HW, seed=0, progress=False)
+    print(f"generated {train_images + 2 + test_images} frames of {FRAME_HW[1]}x{FRAME_HW[0]} "
+          f"in {summary['seconds']:.0f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=CONFIG, help="SR-TOD config (its baseline: without "
+                        "the srtod_ prefix)")
+    add_run_arguments(parser, iters=50, amp_iters=30, train_images=20, test_images=10)
+    parser.add_argument("--repeats", type=int, default=20, help="timed inference runs (median)")
+    parser.add_argument("--out", type=Path, default=Path("results/gpu_check.json"))
+    args = parser.parse_args()
+    select_device(args)
 
     import mmcv
     from mmcv.ops import nms
 
     from srtod.complexity import interleaved_costs, pair_configs
-    from srtod.data.synthetic import generate_dataset
 
     boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0]], device=args.device)
     assert nms(boxes, torch.tensor([0.9, 0.8], device=args.device), 0.5)[1].tolist() == [0]
@@ -184,12 +208,7 @@ def main() -> None:
     print(f"{report['gpu']}: torch {report['torch']} (CUDA {report['cuda']}), mmcv "
           f"{report['mmcv']} ops ok on {args.device}", flush=True)
 
-    if not (args.data / "annotations" / "test.json").is_file():
-        summary = generate_dataset(args.data, num_images={"train": args.train_images,
-                                                          "val": 2, "test": args.test_images},
-                                   image_size=FRAME_HW, seed=0, progress=False)
-        print(f"generated {args.train_images + 2 + args.test_images} frames of "
-              f"{FRAME_HW[1]}x{FRAME_HW[0]} in {summary['seconds']:.0f} s", flush=True)
+    generate_frames(args.data, args.train_images, args.test_images)
     work = args.out.parent / "gpu_check_work"
     kw = dict(data=args.data, batch=args.batch, workers=args.workers,
               train_images=args.train_images)

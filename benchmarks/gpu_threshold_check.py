@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import torch
-from gpu_check import CONFIG, FRAME_HW, train_run
+from gpu_check import CONFIG, add_run_arguments, generate_frames, select_device, train_run
 
 MODES = {  # fixed before the first run: the study's rows that change the threshold
     "learnable": dict(mode="learnable"),
@@ -52,33 +51,18 @@ def curve_on(device: str, cfg, checkpoint: str, out: Path) -> tuple[dict, object
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("work_dirs/gpu_check/data"))
-    parser.add_argument("--iters", type=int, default=30)
-    parser.add_argument("--amp-iters", type=int, default=20)
-    parser.add_argument("--batch", type=int, default=2, help="paper: 2")
-    parser.add_argument("--train-images", type=int, default=12)
-    parser.add_argument("--test-images", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=8, help="dataloader processes")
+    add_run_arguments(parser, iters=30, amp_iters=20, train_images=12, test_images=4)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--out", type=Path,
                         default=Path("results/gpu_check/gpu_threshold_check.json"))
     parser.add_argument("--work", type=Path, default=Path("work_dirs/gpu_threshold_check"),
                         help="checkpoints and curves")
-    parser.add_argument("--device", default="cuda", help="cpu: rehearse on a CPU (no AMP)")
     args = parser.parse_args()
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("error: no CUDA GPU visible to torch (--device cpu rehearses the check)")
-    if args.device == "cpu":
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""
-        args.amp_iters = 0
+    select_device(args)
 
     from srtod.config import load_config, random_init
-    from srtod.data.synthetic import generate_dataset
 
-    if not (args.data / "annotations" / "test.json").is_file():
-        generate_dataset(args.data, num_images={"train": args.train_images, "val": 2,
-                                                "test": args.test_images},
-                         image_size=FRAME_HW, seed=0, progress=False)
+    generate_frames(args.data, args.train_images, args.test_images)
     gpu = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     report: dict = dict(gpu=gpu, torch=torch.__version__, cuda=torch.version.cuda, config=CONFIG,
                         modes=MODES, train={})

@@ -70,6 +70,14 @@ def _match_image(ious: np.ndarray, gt_ignore: np.ndarray, crowd: np.ndarray,
     return matched, matched_ig
 
 
+def _iou_index(iou: float) -> int:
+    """Index of ``iou`` among the matched IoU thresholds (0.50:0.95)."""
+    t = np.flatnonzero(np.isclose(IOU_THRS, iou))
+    if not t.size:
+        raise ValueError(f"iou {iou} is not one of the matched thresholds {IOU_THRS.tolist()}")
+    return int(t[0])
+
+
 @dataclass
 class ImageMatches:
     """Per-detection match flags of one model on one ground truth, for every area range.
@@ -96,8 +104,7 @@ class ImageMatches:
         (0.5 gives AP50) or None for the mean over 0.50:0.95. NaN without ground truth.
         """
         a, w = self._area_and_weights(area, weights)
-        t_sel = (slice(None) if iou is None
-                 else [int(np.flatnonzero(np.isclose(IOU_THRS, iou))[0])])
+        t_sel = slice(None) if iou is None else [_iou_index(iou)]
         per_cat = []
         for k in range(len(self.cat_ids)):
             npig = float(self.npig[a, k] @ w)
@@ -137,10 +144,7 @@ class ImageMatches:
         unmatched detection counts for the range its own area falls in), and ``n_gt`` the
         range's non-ignored ground truth."""
         a, _ = self._area_and_weights(area, None)
-        t = np.flatnonzero(np.isclose(IOU_THRS, iou))
-        if not t.size:
-            raise ValueError(f"iou {iou} is not one of the matched thresholds {IOU_THRS.tolist()}")
-        t = int(t[0])
+        t = _iou_index(iou)
         thrs = np.asarray(score_thrs, dtype=float)
         tp, fp, n_gt = np.zeros(len(thrs), int), np.zeros(len(thrs), int), 0
         for k in range(len(self.cat_ids)):
