@@ -8,7 +8,7 @@ DEMO_RUNS ?= faster_rcnn,faster_rcnn_srtod
 # make repro: seconds between two progress lines while the runs train
 PROGRESS_SECONDS ?= 300
 
-.PHONY: setup slurm repro demo publish test test-fast lint lab clean-venv
+.PHONY: setup slurm repro demo publish verify probe test test-fast lint lab clean-venv
 
 setup:
 	@bash scripts/setup.sh
@@ -51,6 +51,15 @@ demo: setup
 ## Copy the last run's tables and key figures to docs/results/<profile>/ (tracked by git)
 publish: setup
 	$(BIN)/python -m srtod pipeline publish
+
+## Re-train the published baseline's first 2 epochs and compare its weights bit for bit
+## (docs/reproducibility.md; RUN=faster_rcnn_srtod EPOCHS=5 for another)
+verify: setup
+	$(BIN)/python -m srtod verify $(or $(RUN),faster_rcnn) --epochs $(or $(EPOCHS),2)
+
+## The determinism probe on this machine against the reference fingerprint
+probe: setup
+	$(BIN)/python -m srtod probe
 
 ## The test suite, notebooks included (each on its `smoke` parameters), and the models' doctests
 test: setup slurm

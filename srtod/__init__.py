@@ -12,6 +12,12 @@ import os
 # Effective when srtod is imported before torch, as the notebooks and commands do.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# The numeric contract (srtod.numerics): the same bits on every AVX2 machine unless
+# SRTOD_NUMERICS=native. Its variables must be set before torch computes anything.
+from . import numerics as _numerics  # noqa: E402
+
+_numerics.apply_environment()
+
 __version__ = "0.1.0"
 
 #: Names importable from ``srtod`` without importing torch or mmdet until first used.

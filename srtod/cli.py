@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "threshold": "choose DGFE's threshold t for a data set from a trained model's difference maps",
     "study": "the threshold study: record finished runs, rebuild its tables from the records",
     "benchmark": "parameters, FLOPs and inference time (CPU/GPU) of detectors with and without SR-TOD",
+    "probe": "train 24 steps of the default's configs and compare the fingerprint of data, losses "
+             "and weights with the reference (is this machine bitwise reproducible?)",
+    "verify": "re-train the first epochs of a published run and compare its weights bit for bit",
     "pipeline": "one stage of the DVC pipeline (prepare/train/evaluate/tables/figures) or publish",
 }
 

@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="cpu trains on the CPU even where a GPU is (default: auto, CUDA when "
                         "available)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads; counts with SRTOD_NUMERICS=native only (the numeric "
+                        "contract trains with 1 thread, for the same bits on every machine)")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={},
                         help="override config keys, e.g. model.srtod.dgfe.fusion=concat")
 
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_work_dir(cfg, work_dir)  # kept by train(): the reports below stay
         if guarded(lambda: check_data(cfg, work_dir)):
             return 2
-    result = train(cfg, work_dir, resume=not args.no_resume)
+    result = train(cfg, work_dir, resume=not args.no_resume, threads=args.threads)
     print(f"checkpoint: {result.checkpoint}")
     if (cfg.model.get("srtod") or {}).get("dgfe"):
         flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in

@@ -152,3 +152,94 @@ class RandomStateHook(Hook):
         tmp = path.with_suffix(".tmp")
         torch.save({"iter": runner.iter, "state": random_state()}, tmp)
         tmp.replace(path)
+
+
+def weights_fingerprint(model_or_state) -> str:
+    """SHA-256 (16 hex digits) of a model's parameters and buffers: names, dtypes, shapes and the
+    values' bytes in logical (NCHW) order, so the memory format does not count."""
+    import hashlib
+
+    state = model_or_state.state_dict() if hasattr(model_or_state, "state_dict") \
+        else model_or_state
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name]
+        if not torch.is_tensor(tensor):
+            continue
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.numpy().tobytes() if tensor.dtype != torch.bfloat16
+                      else tensor.view(torch.int16).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+@HOOKS.register_module()
+class ProvenanceHook(Hook):
+    """What made the run, kept with it: each sitting's provenance (:func:`srtod.provenance.
+    provenance`: machine, versions, numeric settings, the commit that trained) in
+    ``provenance.json`` of the work dir and in every checkpoint's ``meta['srtod_provenance']``;
+    the weights' fingerprint after each epoch in ``fingerprints.json`` (``{epoch: hash}``), which
+    ``srtod verify`` compares a re-training against."""
+
+    priority = "VERY_LOW"
+    PROVENANCE_FILE = "provenance.json"
+    FINGERPRINTS_FILE = "fingerprints.json"
+
+    def __init__(self) -> None:
+        self._sittings: list = []
+
+    def _write(self, runner, name: str, value) -> None:
+        import json
+
+        from mmengine.dist import is_main_process
+
+        if not is_main_process():
+            return
+        path = Path(runner.work_dir) / name
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value, indent=1) + "\n")
+        tmp.replace(path)
+
+    def before_train(self, runner) -> None:
+        import json
+
+        from ..provenance import provenance
+
+        path = Path(runner.work_dir) / self.PROVENANCE_FILE
+        sittings = json.loads(path.read_text()) if path.is_file() else []
+        # a sitting that trained nothing (a resume of a finished run) is not recorded
+        if runner.iter < runner.max_iters:
+            sittings = [s for s in sittings if s["from_iter"] < runner.iter]
+            sittings.append({"from_iter": runner.iter, **provenance()})
+            self._write(runner, self.PROVENANCE_FILE, sittings)
+        self._sittings = sittings
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault("meta", {})["srtod_provenance"] = self._sittings
+
+    def after_train_epoch(self, runner) -> None:
+        import json
+
+        path = Path(runner.work_dir) / self.FINGERPRINTS_FILE
+        prints = json.loads(path.read_text()) if path.is_file() else {}
+        prints[str(runner.epoch + 1)] = weights_fingerprint(_unwrap(runner.model))
+        self._write(runner, self.FINGERPRINTS_FILE, prints)
+
+
+def _unwrap(model):
+    return model.module if hasattr(model, "module") else model
+
+
+@HOOKS.register_module()
+class StopAfterEpochsHook(Hook):
+    """Ends training after ``epochs`` epochs of the configured schedule (its learning rates
+    unchanged): ``srtod verify`` re-trains the first epochs of a published run."""
+
+    priority = "LOWEST"
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = int(epochs)
+
+    def after_train_epoch(self, runner) -> None:
+        if runner.epoch + 1 >= self.epochs:
+            runner.train_loop.stop_training = True

@@ -125,17 +125,25 @@ def prepare_work_dir(cfg: Config, work_dir: Path) -> Path | None:
 
 
 def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
-          progress: bool = True) -> TrainResult:
-    """Train ``cfg`` in ``work_dir``.
+          progress: bool = True, threads: int | None = None,
+          stop_after_epochs: int | None = None, hooks: list | None = None) -> TrainResult:
+    """Train ``cfg`` in ``work_dir`` under the numeric contract (:mod:`srtod.numerics`: one
+    thread; ``threads`` counts only with ``SRTOD_NUMERICS=native``).
 
     An interrupted run resumes from its last checkpoint when called again with the same config
-    (``resume=True``); a changed config starts over. Returns the final checkpoint.
+    (``resume=True``); a changed config starts over. ``stop_after_epochs`` ends it after that
+    many epochs of its schedule; ``hooks`` are hook objects registered on the runner (the
+    determinism probe's). Each sitting's provenance goes into the work dir and the
+    checkpoints, the weights' fingerprint after each epoch into ``fingerprints.json``
+    (:class:`srtod.engine.hooks.ProvenanceHook`). Returns the final checkpoint.
     """
     from mmengine.runner import Runner
 
     from ..checks import check_config
+    from ..numerics import enter_run
     from . import allow_mmengine_checkpoints
 
+    enter_run(threads)
     check_config(cfg)
     allow_mmengine_checkpoints()
     work_dir = Path(work_dir).resolve()
@@ -152,10 +160,14 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
         imports["imports"] = [*imports["imports"], "srtod.engine"]
     # how this machine runs the config, not what it trains (outside the fingerprint, as the
     # distributed settings): channels-last convolutions on the CPU, the random state kept for a
-    # resume, a progress bar
-    ours = ("ProgressBarHook", "ChannelsLastHook", "RandomStateHook")
-    hooks = [h for h in cfg.get("custom_hooks", []) if h.get("type") not in ours]
-    cfg.custom_hooks = [*hooks, dict(type="ChannelsLastHook"), dict(type="RandomStateHook"),
+    # resume, what made the run, a progress bar
+    ours = ("ProgressBarHook", "ChannelsLastHook", "RandomStateHook", "ProvenanceHook",
+            "StopAfterEpochsHook")
+    theirs = [h for h in cfg.get("custom_hooks", []) if h.get("type") not in ours]
+    cfg.custom_hooks = [*theirs, dict(type="ChannelsLastHook"), dict(type="RandomStateHook"),
+                        dict(type="ProvenanceHook"),
+                        *([dict(type="StopAfterEpochsHook", epochs=stop_after_epochs)]
+                          if stop_after_epochs else []),
                         *([dict(type="ProgressBarHook")] if progress else [])]
     # mmengine keeps one Visualizer per name per process: a unique name sends this run's scalars
     # to this work_dir even when several runs share a process (tests, notebooks).
@@ -164,8 +176,12 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True,
     if resume_from:
         log.info("resuming %s from %s", work_dir, resume_from)
     runner = Runner.from_cfg(cfg)
+    for hook in hooks or []:
+        runner.register_hook(hook)
     runner.train()
     checkpoint = _last_checkpoint(work_dir)
+    if stop_after_epochs and checkpoint is None:
+        return TrainResult(work_dir=work_dir, checkpoint=None, resumed_from=resume_from)
     if checkpoint is None:
         raise RuntimeError(f"training in {work_dir} finished without writing a checkpoint")
     return TrainResult(work_dir=work_dir, checkpoint=checkpoint, resumed_from=resume_from)

@@ -42,11 +42,11 @@ def evaluate_experiment(exp: Experiment, split: str = "test", threads: int = 2,
                         device: str | None = None) -> dict:
     """Predict ``split`` with the trained run ``exp``, evaluate (AI-TOD protocol), and for SR-TOD
     models measure the difference-map coverage per size bucket. Returns the metrics dict."""
-    import torch
 
     from ..evaluation import coverage_table, difference_map_coverage, evaluate_coco, pr_curves
     from ..evaluation.coverage import gt_boxes
     from ..inference import build_loader, build_model, iter_predictions, to_coco_results
+    from ..numerics import enter_run
     from ..threshold_choice import model_threshold
 
     name = exp.name
@@ -61,7 +61,7 @@ def evaluate_experiment(exp: Experiment, split: str = "test", threads: int = 2,
         record["skipped"] = train_summary.get("skipped", "not trained")
         dump_json(record, out / "metrics.json", indent=2)
         return record
-    torch.set_num_threads(threads)
+    numerics = enter_run(threads)
     cfg, checkpoint = trained(exp)
     model = build_model(cfg, checkpoint, device=device)
     loader = build_loader(cfg, split)
@@ -76,7 +76,7 @@ def evaluate_experiment(exp: Experiment, split: str = "test", threads: int = 2,
     record.update(metrics=result["metrics"], per_class=result.get("per_class"),
                   images=len(predictions), device=str(next(model.parameters()).device),
                   seconds_per_image=round(seconds / max(len(predictions), 1), 4),
-                  final_t=train_summary.get("final_t"))
+                  final_t=train_summary.get("final_t"), numerics=numerics)
     if model_threshold(model)[0] == "none":
         # D enters DGFE unbinarized: there is no binary map whose coverage could be measured
         record["coverage"] = None

@@ -86,6 +86,10 @@ def final_threshold(checkpoint: Path) -> float | None:
     return None if t is None else float(t)
 
 
+def _json_or_none(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def train_experiment(exp: Experiment, threads: int = 2, progress_bar: bool = True) -> dict:
     """Train run ``exp`` (or record why it is skipped); returns its summary.
 
@@ -94,6 +98,7 @@ def train_experiment(exp: Experiment, threads: int = 2, progress_bar: bool = Tru
     ``step_seconds`` (:func:`step_seconds`) covers every sitting."""
     import torch
 
+    from ..engine.hooks import ProvenanceHook
     from ..engine.runner import train
 
     name = exp.name
@@ -112,11 +117,10 @@ def train_experiment(exp: Experiment, threads: int = 2, progress_bar: bool = Tru
         dump_json(summary, out / "summary.json", indent=2)
         pd.DataFrame(columns=["iter"]).to_csv(out / "curves.csv", index=False)
         return summary
-    torch.set_num_threads(threads)
     (work_dir(name) / "SKIPPED").unlink(missing_ok=True)
     cfg = experiment_config(exp)
     start = time.perf_counter()
-    result = train(cfg, work_dir(name), progress=progress_bar)
+    result = train(cfg, work_dir(name), progress=progress_bar, threads=threads)
     seconds = round(time.perf_counter() - start, 1)
     if result.resumed_from == result.checkpoint:  # finished before this call
         seconds = earlier.get("train_seconds")
@@ -127,10 +131,12 @@ def train_experiment(exp: Experiment, threads: int = 2, progress_bar: bool = Tru
     summary.update(checkpoint=str(result.checkpoint.relative_to(WORK_DIRS.parent)),
                    resumed_from=str(result.resumed_from) if result.resumed_from else None,
                    train_seconds=seconds,
-                   step_seconds=step_seconds(curves), threads=threads,
+                   step_seconds=step_seconds(curves), threads=torch.get_num_threads(),
                    max_epochs=cfg.train_cfg.max_epochs,
                    iterations=int(curves["iter"].max()) if len(curves) else 0,
-                   final_t=final_threshold(result.checkpoint))
+                   final_t=final_threshold(result.checkpoint),
+                   provenance=_json_or_none(result.work_dir / ProvenanceHook.PROVENANCE_FILE),
+                   fingerprints=_json_or_none(result.work_dir / ProvenanceHook.FINGERPRINTS_FILE))
     dump_json(summary, summary_file, indent=2)
     return summary
 
