@@ -143,3 +143,33 @@ def test_probe_gives_the_reference_fingerprint(tmp_path):
         f"probe {result['fingerprint']} != reference {reference['fingerprint']} on "
         f"{result['machine_id']}: {first_difference(result, reference)}\n{done.stdout}")
     assert done.returncode == 0
+
+
+@pytest.mark.slow
+def test_verify_says_equal_and_names_the_first_different_epoch(tmp_path, monkeypatch, srtod_cli):
+    """A published run of the smoke profile, re-trained by ``srtod verify``: equal to its
+    published fingerprints; a published fingerprint changed: that epoch is named, exit code 1."""
+    import srtod.stages.publish as publish
+    from srtod.paths import PREPARED, RESULTS
+    from srtod.provenance import tree_fingerprint
+    from srtod.stages.params import load_params, resolve_experiment
+    from srtod.stages.prepare import prepare_data
+    from srtod.stages.train import train_experiment
+
+    params = load_params(profile="smoke")
+    prepare_data(params)
+    train_experiment(resolve_experiment(params, "faster_rcnn"), threads=1, progress_bar=False)
+    published = {"data": tree_fingerprint(PREPARED),
+                 "runs": publish.trained_by(RESULTS, ["faster_rcnn"])}
+    assert list(published["runs"]["faster_rcnn"]["epochs"]) == ["1"]  # smoke: 1 epoch
+    (tmp_path / "smoke").mkdir()
+    monkeypatch.setattr(publish, "DOCS_RESULTS", tmp_path)
+    (tmp_path / "smoke" / "fingerprints.json").write_text(json.dumps(published))
+    res = srtod_cli("verify", "faster_rcnn", "--profile", "smoke", "--epochs", "1")
+    assert res.returncode == 0 and "EQUAL: 1 epoch(s) of faster_rcnn" in res.stdout, res.stdout
+    published["runs"]["faster_rcnn"]["epochs"]["1"] = "0" * 16
+    (tmp_path / "smoke" / "fingerprints.json").write_text(json.dumps(published))
+    res = srtod_cli("verify", "faster_rcnn", "--profile", "smoke", "--epochs", "1")
+    assert res.returncode == 1 and "DIFFERENT from epoch 1" in res.stdout, res.stdout
+    res = srtod_cli("verify", "faster_rcnn", "--profile", "smoke", "--epochs", "3")
+    assert res.returncode == 2 and "no published fingerprint of epoch 3" in res.stderr
