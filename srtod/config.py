@@ -64,11 +64,15 @@ def _walk(node: Any):
 
 def random_init(cfg: Config) -> Config:
     """``cfg`` with every ImageNet initialisation removed, in place: each ``init_cfg`` of type
-    Pretrained in the model (the backbone's, DetectoRS' second backbone's), for what needs no
-    trained weights and no network (timing, FLOPs, the tests)."""
+    Pretrained in the model (the backbone's, DetectoRS' second backbone's) and each backbone's
+    ``pretrained`` (TorchvisionMobileNetV2's installed weights, mmdet's deprecated checkpoint
+    strings), for what needs no trained weights, no network and no weight package (timing,
+    FLOPs, the tests)."""
     for node in _walk(cfg.model):
         if (node.get("init_cfg") or {}).get("type") == "Pretrained":
             node["init_cfg"] = None
+        if node.get("pretrained"):
+            node["pretrained"] = None
     return cfg
 
 
