@@ -16,11 +16,14 @@ from srtod.paths import run_dir
 from srtod.stages.study import (
     PUBLISHED_PREFIX,
     ROWS,
+    SOURCES,
+    Source,
     materialize,
-    materialize_published,
+    materialize_source,
     read_record,
     study_markdown,
     study_tables,
+    welch_interval,
     write_record,
 )
 
@@ -57,16 +60,28 @@ def _fake_runs(results, ann_file, runs):
         (train / "summary.json").write_text(json.dumps({"experiment": run, "train_seconds": 9.5}))
 
 
+def _published(folder, metrics, threads=None):
+    """A published source's frozen folder: ``all_metrics.json`` and ``runs.csv``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "all_metrics.json").write_text(json.dumps(
+        {r: dict(m, final_t=0.15) for r, m in metrics.items()}))
+    pd.DataFrame([{"run": r, "seed": int(r[-1]) if r[-3:-1] == "_s" else 0,
+                   "threads": (threads or {}).get(r, 1), "train s": 10.0}
+                  for r in metrics]).to_csv(folder / "runs.csv", index=False)
+    return Source("published 79d673f", PUBLISHED_PREFIX, folder, machine="P", machine_note="P's")
+
+
 def test_records_round_trip_and_tables_equal(tmp_path):
     runs = ["faster_rcnn", "faster_rcnn_s1", "faster_rcnn_srtod", "faster_rcnn_srtod_s1",
             "rh_only", "rh_only_s1", "thr_ste"]
     ann_file = tmp_path / "test.json"
     direct = tmp_path / "runs"
     _fake_runs(direct, ann_file, runs)
-    published = tmp_path / "all_metrics.json"
-    published.write_text(json.dumps({r: dict(json.loads(
-        (run_dir("eval", r, direct) / "metrics.json").read_text())["metrics"], final_t=0.15)
-        for r in runs[:4]}))
+    published = _published(tmp_path / "published", {r: json.loads(
+        (run_dir("eval", r, direct) / "metrics.json").read_text())["metrics"] for r in runs[:4]})
+    sources = (SOURCES[0], published)
+    machines = tmp_path / "machines.csv"  # none inferred: each run's machine unknown
+    machines.write_text("run,machine\n")
     records = tmp_path / "records"
     for run in runs:
         path = write_record(run, direct, records)
@@ -81,12 +96,12 @@ def test_records_round_trip_and_tables_equal(tmp_path):
     rebuilt = tmp_path / "rebuilt"
     assert materialize(records, rebuilt) == sorted(runs)
     for results in (direct, rebuilt):
-        materialize_published(results, published)
-    a = study_tables(direct, n_boot=50, ann_file=ann_file)
-    b = study_tables(rebuilt, n_boot=50, ann_file=ann_file)
+        materialize_source(results, published)
+    a = study_tables(direct, n_boot=50, ann_file=ann_file, sources=sources, machines=machines)
+    b = study_tables(rebuilt, n_boot=50, ann_file=ann_file, sources=sources, machines=machines)
     for key in a:
         pd.testing.assert_frame_equal(a[key], b[key])
-    assert study_markdown(a) == study_markdown(b)
+    assert study_markdown(a, sources=sources) == study_markdown(b, sources=sources)
 
     rows = a["rows"].set_index("experiment")
     assert rows.loc["rh_only", "seeds"] == "2 of 3" and rows.loc["thr_measured", "seeds"] == "0 of 3"
@@ -101,6 +116,7 @@ def test_records_round_trip_and_tables_equal(tmp_path):
     assert this["difference"] == pytest.approx(expected) and pub["difference"] == pytest.approx(
         expected)  # the published metrics here are the same runs'
     assert this["replicates"] == 50 and not np.isnan(this["bootstrap low"])
+    assert (this["machines"], this["same machine"]) == ("?/?, ?/?", "0 of 2")  # unknown: unshared
     assert pub["replicates"] == 0 and np.isnan(pub["bootstrap low"])  # no detections published
     # SR-TOD at 40/255 against the baseline of its own source only (the default's comparison)
     sr = cmp[(cmp["experiment"].str.endswith("faster_rcnn_srtod")) & (cmp["metric"] == "AP")]
@@ -127,6 +143,85 @@ def test_records_round_trip_and_tables_equal(tmp_path):
         assert one[col] == counts["tp"][0] and one["n_gt"] == counts["n_gt"][0]
     cov = a["coverage"].set_index("row")
     assert cov.loc[ROWS[0][0], "very tiny touched %"] == pytest.approx(95.0)  # runs 4 and 5: 90 and 100
+
+
+def test_welch_interval_matches_scipy():
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    for nx, ny, sx, sy in ((6, 6, 0.6, 0.5), (3, 7, 2.0, 0.3), (2, 2, 1.0, 1.0)):
+        x, y = rng.normal(33, sx, nx), rng.normal(32, sy, ny)
+        diff, low, high, df = welch_interval(x, y)
+        ci = stats.ttest_ind(x, y, equal_var=False).confidence_interval(0.95)
+        assert diff == pytest.approx(x.mean() - y.mean())
+        assert (low, high) == pytest.approx((ci.low, ci.high))
+        assert stats.ttest_ind(x, y, equal_var=False).df == pytest.approx(df)
+    assert all(np.isnan(v) for v in welch_interval([1.0], [1.0, 2.0])[1:])
+    assert welch_interval([1.0, 1.0], [2.0, 2.0])[:3] == (-1.0, -1.0, -1.0)  # no spread
+
+
+def test_pooled_references_and_machines(tmp_path):
+    """Baseline and SR-TOD at 40/255 pooled over the study's and a published source's runs, against
+    scipy's Welch interval over the same values; each comparison's machines from the inferred
+    table, a run's own provenance or its source, with the pairs that share one."""
+    from scipy import stats
+
+    own = ["faster_rcnn", "faster_rcnn_s1", "faster_rcnn_s2", "faster_rcnn_srtod",
+           "faster_rcnn_srtod_s1", "faster_rcnn_srtod_s2"]
+    ann_file, results = tmp_path / "test.json", tmp_path / "runs"
+    _fake_runs(results, ann_file, [*own, "rh_only", "rh_only_s1"])
+    # a run trained since runs record their provenance names its machine itself
+    (run_dir("train", "faster_rcnn_srtod_s2", results) / "summary.json").write_text(json.dumps(
+        {"threads": 1, "provenance": [{"from_iter": 0, "machine_id": "AMD EPYC 7R13 (family 25)"}]}))
+    rng = np.random.default_rng(0)
+    published = _published(tmp_path / "published", {r: {
+        k: v + rng.normal(0, 2) for k, v in json.loads(
+            (run_dir("eval", r, results) / "metrics.json").read_text())["metrics"].items()}
+        for r in own}, threads={"faster_rcnn_s1": 2})
+    sources = (SOURCES[0], published)
+    machines = tmp_path / "machines.csv"
+    machines.write_text("run,machine\nfaster_rcnn,B\nfaster_rcnn_s1,B\nfaster_rcnn_s2,B\n"
+                        "faster_rcnn_srtod,A\nfaster_rcnn_srtod_s1,B\nrh_only,A\nrh_only_s1,A\n")
+    materialize_source(results, published)
+    tables = study_tables(results, n_boot=20, ann_file=ann_file, sources=sources,
+                          machines=machines)
+
+    def ap(run):
+        return json.loads((run_dir("eval", run, results) / "metrics.json").read_text())[
+            "metrics"]["AP"]
+
+    base = [ap(p + r) for p in ("", PUBLISHED_PREFIX) for r in own[:3]]
+    srtod = [ap(p + r) for p in ("", PUBLISHED_PREFIX) for r in own[3:]]
+    row = tables["pooled"].set_index("metric").loc["AP"]
+    ci = stats.ttest_ind(srtod, base, equal_var=False).confidence_interval(0.95)
+    assert row["baseline runs"] == row["SR-TOD runs"] == 6
+    assert row["baseline mean"] == pytest.approx(np.mean(base))
+    assert row["SR-TOD std"] == pytest.approx(np.std(srtod, ddof=1))
+    assert row["difference"] == pytest.approx(np.mean(srtod) - np.mean(base))
+    assert (row["welch low"], row["welch high"]) == pytest.approx((ci.low, ci.high))
+    assert row["width"] == pytest.approx(ci.high - ci.low)
+    assert row["verdict"] == ("better (CI excludes 0)" if ci.low > 0 else "worse (CI excludes 0)"
+                              if ci.high < 0 else "no effect measured (CI includes 0; width "
+                              f"{ci.high - ci.low:.1f})")
+    assert row["baseline machines"] == "B x3, P x2, P+2t x1"
+    assert row["SR-TOD machines"] == "A x1, B x1, M1 x1, P x3"
+
+    which = tables["run_machines"].set_index("run")
+    assert which.loc["faster_rcnn_srtod_s2", "machine"] == "AMD EPYC 7R13 (family 25)"
+    assert which.loc["faster_rcnn_srtod_s2", "from"] == "the run's provenance"
+    assert which.loc[PUBLISHED_PREFIX + "faster_rcnn_s1", "label"] == "P+2t"
+    cmp = tables["compare"][tables["compare"]["metric"] == "AP"].set_index(["row", "reference"])
+    shared = {k: (r["machines"], r["same machine"]) for k, r in cmp.iterrows()}
+    assert shared[ROWS[0][0], "baseline (this study)"] == ("A/B, A/B", "0 of 2")
+    assert shared[ROWS[0][0], "SR-TOD t = 40/255 (this study)"] == ("A/A, A/B", "1 of 2")
+    assert shared[ROWS[0][0], "baseline (published 79d673f)"] == ("A/P, A/P+2t", "0 of 2")
+    assert shared["SR-TOD t = 40/255 (this study)", "baseline (this study)"] == (
+        "A/B, B/B, M1/B", "1 of 3")
+    assert shared["SR-TOD t = 40/255 (published 79d673f)", "baseline (published 79d673f)"] == (
+        "P/P, P/P+2t, P/P", "3 of 3")  # one machine; the threads differ at seed 1
+    text = study_markdown(tables, sources=sources)
+    assert "M1: AMD EPYC 7R13 (family 25)" in text and "P: P's" in text and "+Nt" in text
+    assert "| AP | 6 (B x3, P x2, P+2t x1) |" in text
 
 
 def test_record_refuses_lossy_detections(tmp_path):

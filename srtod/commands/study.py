@@ -3,9 +3,10 @@
 ``record [RUN ...]`` writes the evaluation record of each finished run (default: every run of the
 ``study`` profile evaluated under results/) to ``docs/results/threshold_study/records/<run>.npz``,
 to be committed. ``tables`` records the local runs, then rebuilds the study's tables from every
-committed record and the published default's metrics (``study.md``, ``rows.csv``, ``compare.csv``,
-``coverage.csv``, ``paired_differences.png`` in ``docs/results/threshold_study/``). Train and evaluate runs with
-``python -m srtod pipeline {train,evaluate} --profile study RUN ...``.
+committed record and each published source's frozen metrics (``srtod.stages.study.SOURCES``):
+``study.md``, a CSV per table (rows, compare, pooled, coverage, detection_changes, run_machines),
+``paired_differences.png`` and ``detection_changes.png`` in ``docs/results/threshold_study/``.
+Train and evaluate runs with ``python -m srtod pipeline {train,evaluate} --profile study RUN ...``.
 """
 
 from __future__ import annotations
