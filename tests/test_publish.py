@@ -37,7 +37,15 @@ def test_publish_copies_tables_figures_and_provenance(tmp_path):
     (results / "figures").mkdir()
     _noisy_png(results / "figures" / "paired_differences.png")
     (results / "repro_time.json").write_text('{"seconds": 1500, "finished": "2026-01-01T00:00:00Z"}')
+    (results / "train" / "faster_rcnn").mkdir(parents=True)  # what the train stage records
+    sitting = {"from_iter": 0, "source": {"commit": "abcdef1234567", "clean": True},
+               "machine_id": "CPU X", "numerics": {"within_contract": True}}
+    (results / "train" / "faster_rcnn" / "summary.json").write_text(json.dumps(
+        {"provenance": [sitting], "fingerprints": {"1": "00ff", "2": "11ee"}}))
     out = publish(results, docs)
+    prints = json.loads((out / "fingerprints.json").read_text())
+    assert prints["runs"]["faster_rcnn"]["epochs"] == {"1": "00ff", "2": "11ee"}
+    assert prints["runs"]["faster_rcnn"]["commit"] == "abcdef1234567"
     assert out == docs / "default"
     readme = (out / "README.md").read_text()
     assert "25.0 min" in readme and "### Paired" in readme and "![paired_differences.png]" in readme
@@ -47,4 +55,6 @@ def test_publish_copies_tables_figures_and_provenance(tmp_path):
         in readme
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["profile"] == "default" and provenance["sum_of_training_seconds"] == 120.5
+    assert provenance["trained"]["faster_rcnn"]["machine"] == "CPU X"
+    assert "trained: commit abcdef1234; CPU X; every run within the numeric contract" in readme
     assert (out / "paired_differences.png").stat().st_size <= MAX_PNG_BYTES

@@ -116,6 +116,13 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
 
     runs = profile_runs(load_params(profile=profile)["active"])
     done = [r for r in runs if (run_dir("eval", r, results) / "metrics.json").is_file()]
+    # each run's evaluation record (metrics, detections, its train summary with provenance and
+    # fingerprints), so the tables' paired intervals can be recomputed from committed files
+    from .study import write_record
+
+    for run in done:
+        if (run_dir("eval", run, results) / "detections.json").is_file():
+            write_record(run, results, out / "records")
     training = trained_by(results, done)
     (out / "fingerprints.json").write_text(json.dumps(
         {"data": tree_fingerprint(PREPARED),
