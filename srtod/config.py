@@ -159,6 +159,46 @@ def set_image_scale(cfg: Config, scale: int | tuple[int, int]) -> None:
                     node["scale"] = scale
 
 
+#: The largest input side ``train --data-root`` takes from the data by itself (mmdet's 1333).
+MAX_DATA_SIDE = 1333
+
+
+def data_image_size(ann_file: str | Path) -> tuple[int, int] | None:
+    """(h, w) of the median image (by its longer side) of a COCO json, None when it lists no
+    image with a size."""
+    data = json.loads(Path(ann_file).read_text())
+    sizes = sorted(((int(im["height"]), int(im["width"])) for im in data.get("images", [])
+                    if im.get("height") and im.get("width")), key=max)
+    return sizes[len(sizes) // 2] if sizes else None
+
+
+def fit_input_to_data(cfg: Config, image_size: int | None = None,
+                      max_side: int = MAX_DATA_SIDE) -> str | None:
+    """Train at the data's own scale (``train --data-root``): when the training images (their
+    median, :func:`data_image_size`) are larger than the config's keep-ratio Resize, resize to
+    their longer side instead, at most ``max_side`` (:func:`set_image_scale`); ``image_size``
+    (the user's ``--image-size``, already applied) is kept as it is. Returns one line to print
+    when the images are still shrunk by more than 2x, else None."""
+    dataset = cfg.train_dataloader.dataset
+    ann = Path(dataset.get("data_root") or "") / dataset.ann_file
+    resize = next((n for n in _walk(cfg.train_dataloader) if n.get("type") == "Resize"), None)
+    size = data_image_size(ann) if ann.is_file() and resize else None
+    if size is None or not resize.get("keep_ratio", False):
+        return None
+    scale = resize["scale"]
+    side = max(scale) if isinstance(scale, (list, tuple)) else int(scale)
+    h, w = size
+    if image_size is None and max(h, w) > side:
+        side = min(max(h, w), max_side)
+        set_image_scale(cfg, side)
+    factor = max(h, w) / side
+    if factor <= 2:
+        return None
+    return (f"input {side} px: the training images (median {w} x {h}) are shrunk {factor:.1f}x, "
+            f"and objects with them (a {round(2 * factor)} px object becomes 2 px); "
+            f"--image-size {max(h, w)} trains at their own size, or crop them into tiles")
+
+
 def _dataset_key(name: str) -> str:
     from .data.catalog import get_dataset_info
 
@@ -227,7 +267,8 @@ def stretch_schedule(cfg: Config, old_epochs: int) -> None:
 
 def load_config(config: str | Path | Config, *, dataset: str | None = None,
                 data_root: str | Path | None = None, image_size: int | None = None,
-                work_dir: str | Path | None = None, options: Mapping[str, Any] | None = None) -> Config:
+                work_dir: str | Path | None = None, options: Mapping[str, Any] | None = None,
+                classes: tuple[str, ...] | list[str] | None = None) -> Config:
     """Load a config, optionally switch its data set and root, then apply ``options``.
 
     Args:
@@ -241,6 +282,8 @@ def load_config(config: str | Path | Config, *, dataset: str | None = None,
             (:func:`follow_annotation_classes`).
         image_size: the (longer) side images are resized to; None keeps the config's.
         work_dir: where checkpoints and logs go.
+        classes: the classes of a trained model (its checkpoint's): they replace the config's
+            and the annotations' (a trained head has its classes whatever the data set says).
         options: dotted-key overrides, as ``--cfg-options`` (e.g. ``{'model.srtod.dgfe': None}``);
             a new ``train_cfg.max_epochs`` stretches the LR schedule (:func:`stretch_schedule`).
     """
@@ -250,7 +293,11 @@ def load_config(config: str | Path | Config, *, dataset: str | None = None,
         switch_dataset(cfg, dataset)
     if data_root is not None:
         set_data_root(cfg, data_root)
-    follow_annotation_classes(cfg, root_given=data_root is not None)
+    if classes:
+        if tuple(classes) != config_classes(cfg):
+            set_classes(cfg, classes)
+    else:
+        follow_annotation_classes(cfg, root_given=data_root is not None)
     if image_size is not None:
         set_image_scale(cfg, image_size)
     if options:

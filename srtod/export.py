@@ -129,11 +129,13 @@ def _exportable_thresholds(model: nn.Module) -> None:
 
 # -- graph pieces ----------------------------------------------------------------------------
 def _clip(boxes: Tensor, image_shape: Tensor) -> Tensor:
-    """Clip (..., 4) boxes to [0, w] x [0, h], ``image_shape`` = (h, w)."""
+    """Clip (..., 4k) boxes (k boxes x1 y1 x2 y2 per row: the class-wise boxes of a box head
+    with k classes) to [0, w] x [0, h], ``image_shape`` = (h, w)."""
     h, w = image_shape[0], image_shape[1]
-    x = torch.minimum(boxes[..., 0::2].clamp(min=0), w)
-    y = torch.minimum(boxes[..., 1::2].clamp(min=0), h)
-    return torch.stack([x[..., 0], y[..., 0], x[..., 1], y[..., 1]], dim=-1)
+    flat = boxes.reshape(-1, 4)
+    x = torch.minimum(flat[:, 0::2].clamp(min=0), w)
+    y = torch.minimum(flat[:, 1::2].clamp(min=0), h)
+    return torch.stack([x[:, 0], y[:, 0], x[:, 1], y[:, 1]], dim=-1).reshape(boxes.shape)
 
 
 def _decode(coder, priors: Tensor, deltas: Tensor, image_shape: Tensor) -> Tensor:
@@ -344,27 +346,32 @@ def check_opset(opset: int) -> int:
 
 def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
                 image_size: tuple[int, int] | None = None, opset: int = DEFAULT_OPSET,
-                maps: bool = True, dynamic: bool = False) -> Path:
+                maps: bool = True, dynamic: bool = False, resize: int | None = None) -> Path:
     """Export ``config`` + ``checkpoint`` to ``out_dir/model.onnx`` and ``out_dir/model.json``;
     returns the onnx path. Everything is checked (opset, model type, checkpoint fit) before a file
     is written; :class:`ExportError` or :class:`srtod.inference.CheckpointError` otherwise.
 
+    ``config`` None: the checkpoint's own config (:mod:`srtod.checkpoint`: the input size and
+    classes it was trained with), so the graph detects what ``predict CHECKPOINT`` detects.
+    ``resize``: the (longer) side images are resized to, as ``train``/``predict --image-size``
+    (default: the config's). ``image_size``: the graph's padded input H x W (default: the Resize
+    scale, landscape, padded to ``pad_size_divisor``).
     ``dynamic``: the graph takes any H x W (multiples of the preprocessor's ``pad_size_divisor``),
     its anchors computed from the levels' shapes; ONNX Runtime then pads each image as mmdet
     does, so any image shape gives PyTorch's detections. ``image_size`` is the traced example."""
     import warnings
 
-    from .config import load_config
+    from .checkpoint import resolve_config
     from .inference import build_detector, build_model
     from .predictor import _class_names
 
     check_opset(opset)
-    cfg = load_config(config)
+    if not Path(checkpoint).is_file():
+        raise ExportError(f"export: checkpoint {checkpoint} does not exist")
+    cfg, _ = resolve_config(config, checkpoint, image_size=resize)
     probe = build_detector(cfg)  # the type is checked before the weights are read
     _check_cfgs(probe, _head_kind(probe))
     del probe
-    if not Path(checkpoint).is_file():
-        raise ExportError(f"export: checkpoint {checkpoint} does not exist")
     model = build_model(cfg, checkpoint, device="cpu", strict=True)
     model = model.to(memory_format=torch.contiguous_format)
     _exportable_thresholds(model)
@@ -391,7 +398,9 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
     seconds = time.perf_counter() - start
     head_cfg = model.test_cfg.rcnn if net.kind == "two_stage" else model.test_cfg
     meta = dict(
-        format="onnx", opset=opset, config=str(cfg.filename), checkpoint=str(checkpoint),
+        format="onnx", opset=opset,
+        config=str(cfg.filename) if config is not None else f"{cfg.filename} (the checkpoint's)",
+        checkpoint=str(checkpoint),
         detector=type(model).__name__, kind=net.kind, srtod=net.block is not None,
         classes=list(_class_names(model, cfg)), input_size=list(size), dynamic=bool(dynamic),
         resize=resize, mean=[float(v) for v in pre.get("mean", [0, 0, 0])],

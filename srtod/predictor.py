@@ -272,11 +272,14 @@ class Detector:
     """A trained detector for any image (the API behind ``python -m srtod predict SOURCE``).
 
     Args:
-        config: an mmengine ``Config`` or a config path (as ``python -m srtod``: a path or relative
-            to ``srtod/configs``), or an exported ``model.onnx`` (``srtod export``; its
+        config: a checkpoint of ``srtod train`` alone (``Detector("epoch_12.pth")``: its own
+            config, classes and input size, :mod:`srtod.checkpoint`); or an mmengine ``Config``
+            or a config path (as ``python -m srtod``: a path or relative to ``srtod/configs``)
+            with ``checkpoint``; or an exported ``model.onnx`` (``srtod export``; its
             ``model.json`` beside it), run with ONNX Runtime (:mod:`srtod.onnx_runtime`).
-        checkpoint: the trained weights (none for an ``.onnx``). One that does not fit the
-            config's model is an error (:class:`srtod.inference.CheckpointMismatch`), not a warning.
+        checkpoint: the trained weights after a config (none for an ``.onnx``). One that does not
+            fit the config's model is an error (:class:`srtod.inference.CheckpointMismatch`), not
+            a warning; the classes are the checkpoint's where it carries them.
         device: 'cpu', 'cuda', 'cuda:N'; default CUDA when available.
         score_thr: detections below this score are dropped.
         image_size: the (longer) side the test pipeline resizes to; None keeps the config's.
@@ -296,17 +299,28 @@ class Detector:
         if str(config).lower().endswith(".onnx"):
             self._init_onnx(config, checkpoint, device, image_size, cfg_options, threads)
             return
+        from .checkpoint import is_config
+
+        if checkpoint is None and config is not None and not is_config(config):
+            config, checkpoint = None, config  # Detector(CHECKPOINT): its own settings
         if checkpoint is None:
             raise ValueError(f"Detector({config!r}): a checkpoint is needed with a config "
                              "(only an exported model.onnx runs without one)")
         from mmcv.transforms import Compose
 
-        from .config import load_config
+        from .checkpoint import checkpoint_meta, provenance, resolve_config
         from .inference import build_model
         from .models import SelfReconstruction
 
-        cfg = load_config(config, image_size=image_size, options=cfg_options)
+        if not Path(str(checkpoint)).is_file() and "://" not in str(checkpoint):
+            raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
+        cfg, notes = resolve_config(config, checkpoint, image_size=image_size,
+                                    options=cfg_options)
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
         self.cfg = cfg
+        #: the training sittings (machine, versions, numeric settings, commit) of the checkpoint
+        self.provenance = provenance(checkpoint_meta(checkpoint))
         self.checkpoint = str(checkpoint)
         self.model = build_model(cfg, checkpoint, device=device, strict=True)
         self.device = next(self.model.parameters()).device
@@ -326,6 +340,7 @@ class Detector:
                              f"{', '.join(given)} (they are fixed at export)")
         self.onnx = OnnxDetector(path, device=device, threads=threads)
         self.cfg, self.model, self.pipeline = None, None, None
+        self.provenance = []
         self.checkpoint = str(path)
         self.device = "cuda" if device and device.startswith("cuda") else "cpu"
         self.classes = self.onnx.classes

@@ -34,11 +34,13 @@ DEFAULT_SCORE_THR = 0.3
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mmengine.config import DictAction
 
-    parser.add_argument("config", help="config file, or a path relative to srtod/configs; or an "
-                        "exported model.onnx (srtod export), run with ONNX Runtime")
+    parser.add_argument("config", help="a checkpoint of srtod train alone (its own config, "
+                        "classes and input size); or a config file, or a path relative to "
+                        "srtod/configs, before its CHECKPOINT; or an exported model.onnx (srtod "
+                        "export), run with ONNX Runtime")
     parser.add_argument("checkpoint", nargs="?",
-                        help="checkpoint file or URL (after a model.onnx: SOURCE, or nothing to "
-                             "predict --data-root's split)")
+                        help="checkpoint file or URL after a config (after a checkpoint or a "
+                             "model.onnx: SOURCE, or nothing to predict a split)")
     parser.add_argument("source", nargs="?",
                         help="an image, a folder of images, a glob ('frames/*.png', quoted) or a "
                              "video; without it, a split of the config's data set (--split)")
@@ -76,8 +78,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     split.add_argument("--evaluate", action="store_true", help="also print AI-TOD metrics")
     parser.add_argument("--dataset",
                         help="switch the data set: synthetic, droneswarms, visdrone, aitod")
-    parser.add_argument("--data-root", help="folder with images/ and annotations/")
-    parser.add_argument("--image-size", type=int, help="resize images to this (longer) side")
+    parser.add_argument("--data-root", help="folder with images/ and annotations/ (default: the "
+                        "checkpoint's, or the config's)")
+    parser.add_argument("--image-size", type=int, help="resize images to this (longer) side "
+                        "(default: as the checkpoint was trained, or the config's)")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     add_device_argument(parser)
 
@@ -86,11 +90,34 @@ def _error(msg: str) -> None:
     print(f"error: {msg}", file=sys.stderr)
 
 
+def checkpoint_first(args: argparse.Namespace, verb: str) -> str | None:
+    """``VERB CHECKPOINT [SOURCE]``: when the first positional is not a config (nor a
+    model.onnx), it is the checkpoint, whose own settings are used; the positionals shift by one
+    (``args.config`` becomes None). Returns an error message for a third positional."""
+    from ..checkpoint import is_config
+
+    if args.config is None or is_config(args.config) or args.config.lower().endswith(".onnx"):
+        return None
+    if getattr(args, "source", None) is not None:
+        return (f"{args.config} is a checkpoint (not a config): {verb} CHECKPOINT [SOURCE], or "
+                f"{verb} CONFIG CHECKPOINT [SOURCE]")
+    if hasattr(args, "source"):
+        args.source = args.checkpoint
+    elif args.checkpoint is not None:
+        return f"{args.config} is a checkpoint (not a config): {verb} CHECKPOINT, or {verb} CONFIG CHECKPOINT"
+    args.config, args.checkpoint = None, args.config
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..config import load_config
+    from ..checkpoint import resolve_config
 
     if args.config.lower().endswith(".onnx"):
         return _run_onnx(args)
+    problem = checkpoint_first(args, "predict")
+    if problem:
+        _error(problem)
+        return 2
     if args.checkpoint is None:
         _error(f"{args.config} needs a CHECKPOINT (only an exported model.onnx runs without one)")
         return 2
@@ -100,12 +127,17 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.checkpoint).is_file() and "://" not in args.checkpoint:
         _error(f"checkpoint {args.checkpoint} does not exist")
         return 2
+    from ..data.cocoio import DataError
+
     try:
-        cfg = load_config(args.config, dataset=args.dataset, data_root=args.data_root,
-                          image_size=args.image_size, options=args.cfg_options)
-    except (FileNotFoundError, ValueError) as err:
+        cfg, notes = resolve_config(args.config, args.checkpoint, dataset=args.dataset,
+                                    data_root=args.data_root, image_size=args.image_size,
+                                    options=args.cfg_options)
+    except (FileNotFoundError, ValueError, DataError) as err:
         _error(str(err))
         return 2
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.source is None:
         return _run_split(args, cfg, device)
     return _run_source(args, cfg, device)

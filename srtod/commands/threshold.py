@@ -1,4 +1,4 @@
-"""``python -m srtod threshold CONFIG CHECKPOINT``: choose DGFE's threshold t for a data set.
+"""``python -m srtod threshold CHECKPOINT`` (or ``CONFIG CHECKPOINT``): choose DGFE's threshold t for a data set.
 
 Runs a trained SR-TOD (or RH-only) model over a split and measures, from its difference maps D,
 what every t would switch on: the share of background pixels on and of very tiny / tiny / small
@@ -13,6 +13,7 @@ and background, and a recommended t: the largest t maximising (very tiny boxes t
 from __future__ import annotations
 
 import argparse
+import sys
 
 from . import add_device_argument, device_of
 
@@ -20,9 +21,10 @@ from . import add_device_argument, device_of
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mmengine.config import DictAction
 
-    parser.add_argument("config", help="config of the trained model (file, or a path relative to "
-                        "srtod/configs)")
-    parser.add_argument("checkpoint", help="its checkpoint (.pth)")
+    parser.add_argument("config", help="the trained model's checkpoint alone (its own config "
+                        "and data root); or its config (file, or a path relative to "
+                        "srtod/configs) before the checkpoint")
+    parser.add_argument("checkpoint", nargs="?", help="its checkpoint (.pth), after a config")
     parser.add_argument("--split", choices=["train", "val", "test"], default="val",
                         help="the images to measure on (default: val; choose t on data you do "
                         "not test on)")
@@ -39,13 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import logging
-    import sys
     from pathlib import Path
 
+    from .predict import checkpoint_first
+
+    problem = checkpoint_first(args, "threshold")
+    if problem or args.checkpoint is None:
+        print(f"error: {problem or f'{args.config} needs a CHECKPOINT after it'}", file=sys.stderr)
+        return 2
     device = device_of(args)
     if device is None:
         return 2
-    from ..config import load_config
+    from ..checkpoint import resolve_config
     from ..paths import threshold_dir
     from ..threshold_choice import measure_threshold
     from .errors import guarded
@@ -57,8 +64,11 @@ def run(args: argparse.Namespace) -> int:
     result = {}
 
     def measure() -> int:
-        cfg = load_config(args.config, dataset=args.dataset, data_root=args.data_root,
-                          image_size=args.image_size, options=args.cfg_options)
+        cfg, notes = resolve_config(args.config, args.checkpoint, dataset=args.dataset,
+                                    data_root=args.data_root, image_size=args.image_size,
+                                    options=args.cfg_options)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         out = Path(args.out) if args.out else threshold_dir(Path(cfg.filename).stem)
         result.update(measure_threshold(cfg, args.checkpoint, out, split=args.split,
                                         device=device, limit=args.limit), out=out)

@@ -9,6 +9,7 @@ mixed precision.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from . import device_of
 
@@ -17,13 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mmengine.config import DictAction
 
     parser.add_argument("config", help="config file, or a path relative to srtod/configs")
-    parser.add_argument("--work-dir", help="checkpoints and logs (default: work_dirs/<config name>)")
+    parser.add_argument("--work-dir", help="checkpoints and logs (default: work_dirs/<config "
+                        "name> in the current folder)")
     parser.add_argument("--dataset", help="switch the data set: synthetic, droneswarms, visdrone, "
                         "aitod, or coco (any COCO-format set; classes from its train json)")
     parser.add_argument("--data-root", help="folder with images/<split>/ and "
                         "annotations/<split>.json; checked by the validator before training, and "
                         "the classes follow its annotations/train.json")
-    parser.add_argument("--image-size", type=int, help="resize images to this (longer) side")
+    parser.add_argument("--image-size", type=int, help="resize images to this (longer) side "
+                        "(default with --data-root: the data's own, up to 1333, when larger than "
+                        "the config's)")
+    parser.add_argument("--fix-data", action="store_true",
+                        help="with --data-root: train on the validator's fixed copies of the "
+                        "annotations (WORK_DIR/data_validation/<split>.fixed.json; the data "
+                        "folder stays as it is)")
     parser.add_argument("--no-resume", action="store_true",
                         help="start over even if the work dir holds a run of the same config")
     parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none")
@@ -44,17 +52,21 @@ def run(args: argparse.Namespace) -> int:
 
     if device_of(args) is None:  # first: --device cpu hides the GPUs before CUDA starts
         return 2
-    from ..config import load_config
+    from ..config import fit_input_to_data, load_config
     from ..engine.runner import enable_amp, prepare_work_dir, train
-    from ..paths import WORK_DIRS
     from .errors import guarded
 
     cfg = None
 
     def configure() -> int:
         nonlocal cfg
-        cfg = load_config(args.config, dataset=args.dataset, data_root=args.data_root,
+        data_root = Path(args.data_root).absolute() if args.data_root else None
+        cfg = load_config(args.config, dataset=args.dataset, data_root=data_root,
                           image_size=args.image_size, options=args.cfg_options)
+        if data_root is not None:  # the data's own scale, unless --image-size says otherwise
+            line = fit_input_to_data(cfg, args.image_size)
+            if line:
+                print(line)
         cfg.launcher = args.launcher
         if args.amp:
             enable_amp(cfg)
@@ -62,33 +74,101 @@ def run(args: argparse.Namespace) -> int:
 
     if guarded(configure):
         return 2
-    work_dir = Path(args.work_dir) if args.work_dir else WORK_DIRS / Path(cfg.filename).stem
+    work_dir = Path(args.work_dir) if args.work_dir else default_work_dir(cfg)
+    if args.fix_data and not (args.data_root or args.dataset):
+        print("error: --fix-data fixes the annotations of --data-root DIR (or --dataset)",
+              file=sys.stderr)
+        return 2
     if args.data_root or args.dataset:
+        fixes = use_fixed_annotations(cfg, work_dir) if args.fix_data else None
         prepare_work_dir(cfg, work_dir)  # kept by train(): the reports below stay
-        if guarded(lambda: check_data(cfg, work_dir)):
+        if guarded(lambda: check_data(cfg, work_dir, fixes)):
             return 2
     result = train(cfg, work_dir, resume=not args.no_resume, threads=args.threads)
-    print(f"checkpoint: {result.checkpoint}")
+    ckpt = _shown(result.checkpoint)
+    print(f"checkpoint: {ckpt} (it carries its config, classes and input size)\n"
+          f"  detect:  python -m srtod predict {ckpt} SOURCE --out-dir out\n"
+          f"  export:  python -m srtod export {ckpt} --out {_shown(work_dir / 'export')}")
     if (cfg.model.get("srtod") or {}).get("dgfe"):
-        flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in
-                        (("dataset", args.dataset), ("data_root", args.data_root),
-                         ("image_size", args.image_size)) if v)
         print("what DGFE's threshold switches on, and the t that fits this data (docs/threshold.md):"
-              f"\n  python -m srtod threshold {args.config} {result.checkpoint}{flags}")
+              f"\n  python -m srtod threshold {ckpt}")
     return 0
 
 
-def check_data(cfg, work_dir) -> int:
+def _shown(path) -> str:
+    """``path`` relative to the current folder when inside it (for a command to copy)."""
+    import os
+    from pathlib import Path
+
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return os.fspath(path)
+
+
+def default_work_dir(cfg):
+    """``work_dirs/<config name>`` in the current folder, as mmdet's ``tools/train.py``; in the
+    workspace when ``SRTOD_WORKSPACE`` names one (the tests, a moved pipeline)."""
+    import os
+    from pathlib import Path
+
+    from ..paths import WORK_DIRS
+
+    base = WORK_DIRS if os.environ.get("SRTOD_WORKSPACE") else Path("work_dirs")
+    return base / Path(cfg.filename).stem
+
+
+def use_fixed_annotations(cfg, work_dir) -> dict:
+    """Point the train, val and test annotations of ``cfg`` (dataloaders and evaluators) at the
+    validator's fixed copies, ``<work_dir>/data_validation/<split>.fixed.json``, which
+    :func:`check_data` writes; returns ``{fixed json: (original json, image folder)}``. A split
+    whose json does not exist is left as it is."""
+    from pathlib import Path
+
+    out = Path(work_dir).absolute() / "data_validation"
+    fixes: dict = {}
+    for split in ("train", "val", "test"):
+        loader = cfg.get(f"{split}_dataloader")
+        if not loader:
+            continue
+        dataset = loader["dataset"]
+        root = Path(dataset.get("data_root") or "")
+        ann = root / dataset["ann_file"]
+        if not ann.is_file():
+            continue
+        fixed = out / f"{ann.stem}.fixed.json"
+        fixes[str(fixed)] = (ann, root / dataset.get("data_prefix", {}).get("img", ""))
+        dataset["ann_file"] = str(fixed)
+        evaluator = cfg.get(f"{split}_evaluator")
+        if isinstance(evaluator, dict) and evaluator.get("ann_file"):
+            evaluator["ann_file"] = str(fixed)
+    return fixes
+
+
+def check_data(cfg, work_dir, fixes: dict | None = None) -> int:
     """The validator (``srtod validate``, image headers only) on the training and validation
     annotations of ``cfg``, before anything trains. Data that would need fixing (a box outside
     its image, a missing image, a bad category) stops here with the problems listed; empty
-    images and other kept items only print. Reports go to ``<work_dir>/data_validation/``."""
+    images and other kept items only print. Reports go to ``<work_dir>/data_validation/``.
+
+    ``fixes`` (:func:`use_fixed_annotations`, ``train --fix-data``): write those fixed copies
+    instead, say what was fixed, and go on."""
     import sys
     from pathlib import Path
 
     from ..data.cocoio import DataError
     from ..data.validate import validate_coco
 
+    reports = Path(work_dir) / "data_validation"
+    if fixes:
+        for fixed, (ann, img_dir) in fixes.items():
+            report = validate_coco(ann, img_dir, fixed, fix=True, decode=False, verbose=False,
+                                   report_json=reports / f"{ann.stem}.json")
+            changed = sum(1 for i in report.issues if i.action in ("fixed", "dropped", "error"))
+            print(f"{ann}: {changed} fixes -> {_shown(fixed)}" if changed else
+                  f"{ann}: nothing to fix")
+        return 0
     problems = []
     for key in ("train_dataloader", "val_dataloader"):
         dataset = cfg[key]["dataset"]
@@ -96,12 +176,13 @@ def check_data(cfg, work_dir) -> int:
         ann = root / dataset["ann_file"]
         report = validate_coco(ann, root / dataset.get("data_prefix", {}).get("img", ""),
                                fix=False, decode=False, verbose=False,
-                               report_json=Path(work_dir) / "data_validation" / f"{ann.stem}.json")
+                               report_json=reports / f"{ann.stem}.json")
         if not report.ok:
             print(report.summary(max_lines=10), file=sys.stderr)
             problems.append(str(ann))
     if problems:
         raise DataError(f"{', '.join(problems)}: needs fixing before training (listed above); "
-                        "`python -m srtod validate DATA_ROOT` writes fixed copies "
-                        "(annotations/<split>.fixed.json) to use instead")
+                        "add --fix-data to train on the validator's fixed copies (written to "
+                        f"{_shown(reports)}/, your data folder stays as it is), or see them "
+                        "first with `python -m srtod validate DATA_ROOT`")
     return 0

@@ -1,7 +1,8 @@
 """``python -m srtod validate``: check a COCO data set, write a fixed copy and a report.
 
 Give one json (its images are in ``--img-dir``, by default ``<root>/images/<json stem>`` for
-``<root>/annotations/<stem>.json``) or a data root (every ``annotations/<split>.json``). Exit code 0
+``<root>/annotations/<stem>.json``) or a data root (every ``annotations/<split>.json``). Nothing is
+written for a json that needs no fixing (unless ``--out``/``--report`` ask for it). Exit code 0
 when the data set is usable (clean, or fixed copies written), 1 with ``--no-fix`` when something
 needs fixing, 2 when the input cannot be read.
 """
@@ -47,8 +48,12 @@ def run(args: argparse.Namespace) -> int:
         clean = True
         for ann_file, img_dir, out, report_json in jobs:
             report = validate_coco(ann_file, img_dir, out, fix=not args.no_fix,
-                                   report_json=report_json, decode=not args.no_decode)
+                                   report_json=report_json, decode=not args.no_decode,
+                                   write_clean=bool(out or report_json))
             clean &= report.ok
+        if not clean and not args.no_fix and target.is_dir():
+            print("to train on the fixed annotations: `python -m srtod train CONFIG --data-root "
+                  f"{target} --fix-data` (fixes them the same way, in the run's work dir)")
         return 0 if clean or not args.no_fix else 1
 
     return guarded(main)

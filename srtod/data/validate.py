@@ -210,7 +210,7 @@ def _check_annotations(data: dict, src: str, images: dict[int, dict], dropped_im
 
 def validate_coco(ann_file: str | Path, img_dir: str | Path, out_json: str | Path | None = None,
                   fix: bool = True, *, report_json: str | Path | None = None, decode: bool = True,
-                  verbose: bool = True) -> Report:
+                  verbose: bool = True, write_clean: bool = True) -> Report:
     """Validate (and with ``fix``, repair) a COCO detection json against its image folder.
 
     Args:
@@ -221,6 +221,8 @@ def validate_coco(ann_file: str | Path, img_dir: str | Path, out_json: str | Pat
         report_json: where the report goes (default ``<out/ann stem>.validation.json``).
         decode: decode every image fully (catches truncated files; slower than reading headers).
         verbose: print the summary.
+        write_clean: False: write nothing (neither fixed copy nor report) when nothing needs
+            fixing (``report.ok``), so that a clean data folder stays as it is.
 
     Returns:
         :class:`~srtod.data.report.Report`; ``report.outputs`` holds the written paths.
@@ -256,6 +258,10 @@ def validate_coco(ann_file: str | Path, img_dir: str | Path, out_json: str | Pat
             report.add("empty_image", f"{src}: image id={im['id']} ({im['file_name']})", "kept",
                        "no objects (mmdet's filter_empty_gt skips it in training)")
 
+    if not write_clean and report.ok:
+        if verbose:
+            print(report.summary() + "\n  nothing to fix: nothing written")
+        return report
     if fix:
         fixed = {**data, "images": images, "annotations": annotations, "categories": categories}
         report.outputs["fixed_json"] = str(dump_json(fixed, out_json))
