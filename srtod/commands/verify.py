@@ -18,6 +18,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=2, help="epochs to re-train (default: 2)")
     parser.add_argument("--profile", default="default",
                         help="the published profile (default: default)")
+    parser.add_argument("--published", help="the published folder: its fingerprints.json, else "
+                        "the train summaries in its records/*.npz (default: "
+                        "docs/results/<profile>)")
+
+
+def published_fingerprints(folder) -> tuple[dict, str | None]:
+    """``({run: {'epochs': {epoch: hash}, 'commit': ...}}, data fingerprint or None)`` of a
+    published folder: its ``fingerprints.json`` (``make publish``), else the train summaries kept
+    in its evaluation records (``records/<run>.npz``)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    if (folder / "fingerprints.json").is_file():
+        published = json.loads((folder / "fingerprints.json").read_text())
+        return published["runs"], published.get("data")
+    from ..stages.study import read_record
+
+    runs = {}
+    for path in sorted((folder / "records").glob("*.npz")):
+        record = read_record(path)["record"]
+        train = record.get("train") or {}
+        sittings = train.get("provenance") or [{}]
+        if train.get("fingerprints"):
+            runs[record["run"]] = {"epochs": train["fingerprints"],
+                                   "commit": (sittings[0].get("source") or {}).get("commit")}
+    return runs, None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,24 +53,24 @@ def run(args: argparse.Namespace) -> int:
     import shutil
     import sys
     import time
+    from pathlib import Path
 
     from ..engine.hooks import ProvenanceHook
     from ..engine.runner import train
-    from ..paths import PREPARED, ROOT, work_dir
+    from ..paths import PREPARED, work_dir
     from ..provenance import tree_fingerprint
     from ..stages.params import experiment_config, load_params, resolve_experiment
     from ..stages.publish import DOCS_RESULTS
 
     logging.getLogger("mmengine").setLevel(logging.WARNING)
-    published_file = DOCS_RESULTS / args.profile / "fingerprints.json"
-    if not published_file.is_file():
-        print(f"error: {published_file.relative_to(ROOT)}: no published fingerprints (publish a "
-              "run of this profile first)", file=sys.stderr)
+    folder = Path(args.published) if args.published else DOCS_RESULTS / args.profile
+    runs, data = published_fingerprints(folder)
+    if not runs:
+        print(f"error: {folder}: no published fingerprints (fingerprints.json, or records with "
+              "them; publish a run of this profile first)", file=sys.stderr)
         return 2
-    published = json.loads(published_file.read_text())
-    runs = published["runs"]
     if args.run not in runs:
-        print(f"error: {published_file.relative_to(ROOT)}: no run {args.run!r} (it has "
+        print(f"error: {folder}: no fingerprints of run {args.run!r} (it has "
               f"{', '.join(runs)})", file=sys.stderr)
         return 2
     epochs = runs[args.run]["epochs"]
@@ -53,14 +80,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     params = load_params(profile=args.profile)
     start = time.perf_counter()
-    if tree_fingerprint(PREPARED) != published.get("data"):
+    if data is None or tree_fingerprint(PREPARED) != data:  # unknown or other data: prepare
         from ..stages.prepare import prepare_data
 
         print(f"preparing the {args.profile} profile's data in {PREPARED}")
         prepare_data(params)
-        if tree_fingerprint(PREPARED) != published.get("data"):
-            print(f"DIFFERENT: the prepared data {tree_fingerprint(PREPARED)} differ from the published "
-                  f"runs' {published.get('data')} (the data generator computes otherwise here)")
+        if data and tree_fingerprint(PREPARED) != data:
+            print(f"DIFFERENT: the prepared data {tree_fingerprint(PREPARED)} differ from the "
+                  f"published runs' {data} (the data generator computes otherwise here)")
             return 1
     exp = resolve_experiment(params, args.run)
     scratch = work_dir("verify") / args.run
