@@ -35,9 +35,11 @@ def test_generate_train_predict_commands(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     ckpt = work / "epoch_1.pth"
     assert ckpt.is_file()
-    # it tells how to measure the threshold on this data; the command runs as printed
-    shown = res.stdout.split("python -m srtod ", 1)[1].split()
-    assert shown[:3] == ["threshold", config, str(ckpt)] and "--data-root" in shown
+    # it tells how to detect, export and measure the threshold with the checkpoint alone (it
+    # carries its config, data root and input size); the threshold command runs as printed
+    shown = res.stdout.split("python -m srtod threshold ", 1)[1].split("\n", 1)[0].split()
+    assert shown == [str(ckpt)] and f"python -m srtod predict {ckpt} SOURCE" in res.stdout
+    shown = ["threshold", *shown]
     res = _srtod(*shown, "--out", str(tmp_path / "thr"))
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads((tmp_path / "thr" / "threshold.json").read_text())["n_images"] == 2
