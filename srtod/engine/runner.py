@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -120,7 +121,11 @@ def prepare_work_dir(cfg: Config, work_dir: Path) -> Path | None:
             log.warning("%s holds a run of a different config: starting over", work_dir)
         shutil.rmtree(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fingerprint + "\n")
+    if not stamp.is_file() or stamp.read_text().strip() != fingerprint:
+        # atomically: the processes of a launched run (srun -n2) read it while another writes
+        tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.tmp")
+        tmp.write_text(fingerprint + "\n")
+        tmp.replace(stamp)
     return _last_checkpoint(work_dir)
 
 
