@@ -222,9 +222,10 @@ def write_reference(result: dict, path: Path = REFERENCE) -> Path:
 
 
 def machine_row(result: dict, reference: dict | None) -> dict:
+    from .provenance import widest_isa
+
     m, n = result["machine"], result["numerics"]
-    widest = ("avx512" if any(f.startswith("avx512") for f in m["isa"])
-              else "avx2" if "avx2" in m["isa"] else "no-avx2")
+    widest = widest_isa(m)
     return {"date": result["date"],
             "machine": f"{m['cpu']} (family {m.get('family')} model {m.get('model')} stepping "
                        f"{m.get('stepping')}, {m['cores']} cores)",

@@ -61,12 +61,17 @@ def _caches() -> dict[str, str]:
     return out
 
 
+def widest_isa(info: dict) -> str:
+    """``avx512``, ``avx2`` or ``no-avx2``: the widest vector ISA of :func:`machine`'s flags."""
+    return ("avx512" if any(f.startswith("avx512") for f in info["isa"])
+            else "avx2" if "avx2" in info["isa"] else "no-avx2")
+
+
 def machine_id(info: dict | None = None) -> str:
     """A short name of a kind of CPU: model name, family/model/stepping, its widest vector ISA
     and cache sizes (the machine's host name is not part of it)."""
     info = info or machine()
-    widest = ("avx512" if any(f.startswith("avx512") for f in info["isa"])
-              else "avx2" if "avx2" in info["isa"] else "no-avx2")
+    widest = widest_isa(info)
     caches = "/".join(f"{k}={v}" for k, v in info["caches"].items() if k in ("L2", "L3"))
     return (f"{info['cpu']} (family {info.get('family')} model {info.get('model')} stepping "
             f"{info.get('stepping')}, {widest}, {caches}, {info['cores']} cores)")

@@ -59,3 +59,16 @@ def srtod_cli(capsys):
         return SimpleNamespace(returncode=code, stdout=out, stderr=err)
 
     return run
+
+
+def relabel_two_classes(root) -> None:
+    """Every second object of the COCO jsons under ``root/annotations`` relabelled ``bird`` (id 7:
+    ids need not start at 1 nor be contiguous), the others ``drone`` (id 1)."""
+    import json
+
+    for ann_file in (root / "annotations").glob("*.json"):
+        data = json.loads(ann_file.read_text())
+        data["categories"] = [{"id": 1, "name": "drone"}, {"id": 7, "name": "bird"}]
+        for i, ann in enumerate(data["annotations"]):
+            ann["category_id"] = 7 if i % 2 else 1
+        ann_file.write_text(json.dumps(data))

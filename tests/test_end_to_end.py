@@ -11,20 +11,12 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import relabel_two_classes
 from srtod.cli import main
 
 CONFIG = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 CLASSES = ("drone", "bird")
 H, W = 96, 128  # non-square frames
-
-
-def _two_classes(root):
-    for ann_file in (root / "annotations").glob("*.json"):
-        data = json.loads(ann_file.read_text())
-        data["categories"] = [{"id": 1, "name": "drone"}, {"id": 7, "name": "bird"}]
-        for i, ann in enumerate(data["annotations"]):
-            ann["category_id"] = 7 if i % 2 else 1
-        ann_file.write_text(json.dumps(data))
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +26,7 @@ def clean_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("own") / "data"
     generate_dataset(root, num_images={"train": 4, "val": 2, "test": 2}, image_size=(H, W),
                      seed=5, progress=False)
-    _two_classes(root)
+    relabel_two_classes(root)
     return root
 
 

@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 
+from conftest import relabel_two_classes
 from srtod.cli import main
 from srtod.config import load_config
 from srtod.data.catalog import annotation_classes
@@ -24,12 +25,7 @@ def two_class_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("two_class")
     generate_dataset(root, num_images={"train": 8, "val": 2, "test": 2}, image_size=96, seed=3,
                      progress=False)
-    for ann_file in (root / "annotations").glob("*.json"):
-        data = json.loads(ann_file.read_text())
-        data["categories"] = [{"id": 1, "name": "drone"}, {"id": 7, "name": "bird"}]
-        for i, ann in enumerate(data["annotations"]):
-            ann["category_id"] = 7 if i % 2 else 1
-        ann_file.write_text(json.dumps(data))
+    relabel_two_classes(root)
     return root
 
 
