@@ -12,13 +12,12 @@ import io
 import json
 import platform
 import shutil
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..paths import FIGURES, PREPARED, RESULTS, ROOT, TABLES, run_dir
 from ..probe import read_reference
-from ..provenance import tree_fingerprint
+from ..provenance import source, tree_fingerprint
 
 DOCS_RESULTS = ROOT / "docs" / "results"
 MAX_PNG_BYTES = 300_000
@@ -51,14 +50,6 @@ def shrink_png(src: Path, dst: Path, max_bytes: int = MAX_PNG_BYTES) -> int:
             scale *= 0.85
     dst.write_bytes(data)
     return len(data)
-
-
-def _git(*args: str, cwd: Path = ROOT) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                              text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 def _profile_of_results(results: Path) -> str | None:
@@ -100,11 +91,8 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
     timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
     # the checkout that made the results; dvc.lock is what a run rewrites, not a code change
     repo = results.resolve().parent
-    commit = _git("rev-parse", "--short", "HEAD", cwd=repo)
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".",
-                      ":(exclude)dvc.lock", f":(exclude){docs.resolve().relative_to(repo)}"
-                      if docs.resolve().is_relative_to(repo) else ":(exclude)docs/results",
-                      cwd=repo))
+    tree = source(repo)
+    commit, dirty = (tree["commit"] or "")[:7], tree["clean"] is False
     runs_csv = tables / "runs.csv"
     train_seconds = None
     if runs_csv.is_file():
@@ -157,9 +145,10 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
              + ("" if len(done) == len(runs) else " (a partial run of this profile: "
                 + ", ".join(done) + ")"),
              f"- trained: {_trained_line(provenance['trained'])}",
-             "", "Every run trained under the numeric contract (docs/reproducibility.md) gives "
-             "these bits on any x86-64 machine with AVX2 at its commit: `make verify` re-trains "
-             "the first epochs of one and compares (`fingerprints.json`).", ""]
+             "", "Runs trained under the numeric contract (docs/reproducibility.md) are meant to "
+             "give these bits on every x86-64 machine with AVX2 at their commit (machines on "
+             "record: docs/results/determinism/machines.csv); `make verify` re-trains the first "
+             "epochs of one and compares (`fingerprints.json`).", ""]
     for name in copied_tables:
         lines += [(out / name).read_text().strip(), ""]
     lines += ["## Figures", ""]
