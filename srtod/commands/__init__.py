@@ -29,3 +29,22 @@ def device_of(args: argparse.Namespace) -> str | None:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return None
+
+
+def checkpoint_first(args: argparse.Namespace, verb: str) -> str | None:
+    """``VERB CHECKPOINT [SOURCE]``: when the first positional is not a config (nor a
+    model.onnx), it is the checkpoint, whose own settings are used; the positionals shift by one
+    (``args.config`` becomes None). Returns an error message for a third positional."""
+    from ..checkpoint import is_config
+
+    if args.config is None or is_config(args.config) or args.config.lower().endswith(".onnx"):
+        return None
+    if getattr(args, "source", None) is not None:
+        return (f"{args.config} is a checkpoint (not a config): {verb} CHECKPOINT [SOURCE], or "
+                f"{verb} CONFIG CHECKPOINT [SOURCE]")
+    if hasattr(args, "source"):
+        args.source = args.checkpoint
+    elif args.checkpoint is not None:
+        return f"{args.config} is a checkpoint (not a config): {verb} CHECKPOINT, or {verb} CONFIG CHECKPOINT"
+    args.config, args.checkpoint = None, args.config
+    return None

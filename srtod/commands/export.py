@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..export import ExportError, export_onnx
     from ..inference import CheckpointError
-    from .predict import checkpoint_first
+    from . import checkpoint_first
 
     def error(msg: str) -> int:
         print(f"error: {msg}", file=sys.stderr)

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import add_device_argument, device_of
+from . import add_device_argument, checkpoint_first, device_of
 
 DEFAULT_SCORE_THR = 0.3
 
@@ -88,25 +88,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _error(msg: str) -> None:
     print(f"error: {msg}", file=sys.stderr)
-
-
-def checkpoint_first(args: argparse.Namespace, verb: str) -> str | None:
-    """``VERB CHECKPOINT [SOURCE]``: when the first positional is not a config (nor a
-    model.onnx), it is the checkpoint, whose own settings are used; the positionals shift by one
-    (``args.config`` becomes None). Returns an error message for a third positional."""
-    from ..checkpoint import is_config
-
-    if args.config is None or is_config(args.config) or args.config.lower().endswith(".onnx"):
-        return None
-    if getattr(args, "source", None) is not None:
-        return (f"{args.config} is a checkpoint (not a config): {verb} CHECKPOINT [SOURCE], or "
-                f"{verb} CONFIG CHECKPOINT [SOURCE]")
-    if hasattr(args, "source"):
-        args.source = args.checkpoint
-    elif args.checkpoint is not None:
-        return f"{args.config} is a checkpoint (not a config): {verb} CHECKPOINT, or {verb} CONFIG CHECKPOINT"
-    args.config, args.checkpoint = None, args.config
-    return None
 
 
 def run(args: argparse.Namespace) -> int:

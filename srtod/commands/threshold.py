@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
     from pathlib import Path
 
-    from .predict import checkpoint_first
+    from . import checkpoint_first
 
     problem = checkpoint_first(args, "threshold")
     if problem or args.checkpoint is None:
