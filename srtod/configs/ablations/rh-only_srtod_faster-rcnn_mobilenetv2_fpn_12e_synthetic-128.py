@@ -1,0 +1,3 @@
+# Tab. 4's middle row on the ImageNet start: the reconstruction head and its loss, no DGFE.
+_base_ = '../faster_rcnn/srtod_faster-rcnn_mobilenetv2_fpn_12e_synthetic-128.py'
+model = dict(srtod=dict(dgfe=None))

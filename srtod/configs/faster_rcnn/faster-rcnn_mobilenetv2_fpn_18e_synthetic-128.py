@@ -1,0 +1,5 @@
+# The convergence check of the ImageNet start (docs/results/imagenet): its Faster R-CNN trained
+# 1.5x longer, 18 epochs, the cosine stretched to the new end.
+_base_ = './faster-rcnn_mobilenetv2_fpn_12e_synthetic-128.py'
+train_cfg = dict(max_epochs=18)
+param_scheduler = [dict(s, end=18) if s['by_epoch'] else s for s in _base_.param_scheduler]
