@@ -63,7 +63,8 @@ verify: setup
 probe: setup
 	$(BIN)/python -m srtod probe
 
-## The test suite, notebooks included (each on its `smoke` parameters), and the models' doctests
+## The test suite, notebooks included (each on its `smoke` parameters), and the models' doctests;
+## as root, `make slurm` first installs SLURM and munge with apt-get (the SLURM tests skip without)
 test: setup slurm
 	$(BIN)/python -m pytest -q --nbval-lax --doctest-modules notebooks tests srtod/models
 

