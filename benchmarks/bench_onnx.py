@@ -1,8 +1,8 @@
 """PyTorch against ONNX Runtime: milliseconds per image of the same detector, with and without
-SR-TOD, side by side in one run (issue 28).
+SR-TOD, side by side in one run.
 
 For each model size (``slim``: the default's Faster R-CNN at 128 px; ``paper``: ResNet-50 Faster
-R-CNN at 800 x 1344), the baseline and its SR-TOD twin are exported (``srtod export``) from the
+R-CNN on a 1920 x 1080 frame, which the DroneSwarms config keeps at its size), the baseline and its SR-TOD twin are exported (``srtod export``) from the
 same weights as the PyTorch model, then timed **interleaved**: repeat r of every (model, runtime,
 threads) before repeat r+1 of any, on the same image, end to end through ``srtod.Detector``
 (reading excluded; resizing, normalisation, the network, NMS and rescaling included). Reported:
