@@ -2,14 +2,14 @@
 SR-TOD, side by side in one run.
 
 For each model size (``slim``: the default's Faster R-CNN at 128 px; ``paper``: ResNet-50 Faster
-R-CNN on a 1920 x 1080 frame, which the DroneSwarms config keeps at its size), the baseline and
-its SR-TOD twin are exported (``srtod export``) from the same weights as the PyTorch model, then timed **interleaved**: repeat r of every (model, runtime,
-threads) before repeat r+1 of any, on the same image, end to end through ``srtod.Detector``
-(reading excluded; resizing, normalisation, the network, NMS and rescaling included). Reported:
-the median ms per image, the ONNX Runtime speed-up over PyTorch and SR-TOD's cost ratio (SR-TOD
-over baseline) under each runtime. Weights are random with the configs' initialisation (nothing is
-downloaded; time hardly depends on the weights); the slim image is a generated 128 px image, the
-paper one a generated 1920 x 1080 frame.
+R-CNN on a 1920 x 1080 frame, which the DroneSwarms config keeps at its size), the baseline and its
+SR-TOD twin are exported (``srtod export``) from the same weights as the PyTorch model, then timed
+**interleaved**: repeat r of every (model, runtime, threads) before repeat r+1 of any, on the same
+image, end to end through ``srtod.Detector`` (reading excluded; resizing, normalisation, the
+network, NMS and rescaling included). Reported: the median ms per image, the ONNX Runtime speed-up
+over PyTorch and SR-TOD's cost ratio (SR-TOD over baseline) under each runtime. Weights are random
+with the configs' initialisation (nothing is downloaded; time hardly depends on the weights); the
+slim image is a generated 128 px image, the paper one a generated 1920 x 1080 frame.
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_onnx.py --sizes slim paper --threads 1 2 \
         --repeats 7 --out docs/results/onnx
