@@ -53,11 +53,9 @@ publish: setup
 	$(BIN)/python -m srtod pipeline publish
 
 ## Re-train the published baseline's first 2 epochs and compare its weights bit for bit
-## (docs/reproducibility.md; RUN=faster_rcnn_srtod EPOCHS=5 for another). PUBLISHED: the runs
-## re-trained under the numeric contract, until all six are published in docs/results/default
-PUBLISHED ?= docs/results/repro_runs
+## (docs/reproducibility.md; RUN=faster_rcnn_srtod EPOCHS=5 for another)
 verify: setup
-	$(BIN)/python -m srtod verify $(or $(RUN),faster_rcnn) --epochs $(or $(EPOCHS),2) --published $(PUBLISHED)
+	$(BIN)/python -m srtod verify $(or $(RUN),faster_rcnn) --epochs $(or $(EPOCHS),2)
 
 ## The determinism probe on this machine against the reference fingerprint
 probe: setup
