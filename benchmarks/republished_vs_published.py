@@ -2,8 +2,7 @@
 79d673f (same configs and seeds, trained before the contract on another machine): per run, the
 metrics of both and the commit, machine and numeric settings that trained the new one.
 
-    python benchmarks/republished_vs_published.py docs/results/repro_runs/records \
-        --out docs/results/repro_runs/README_table.md
+    python benchmarks/republished_vs_published.py docs/results/default/records
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ def main() -> int:
     args = parser.parse_args()
     published = json.loads(PUBLISHED.read_text())
     lines = ["| run | " + " | ".join(f"{m} new (79d673f)" for m in METRICS)
-             + " | trained at | machine | within the contract | train s |",
+             + " | trained at | machine | within the contract | step s (all sittings) |",
              "| --- | " + " | ".join("---" for _ in METRICS) + " | --- | --- | --- | --- |"]
     for path in sorted(args.records.glob("*.npz")):
         record = read_record(path)["record"]
@@ -42,7 +41,7 @@ def main() -> int:
         lines.append(f"| {run} | " + " | ".join(cells) + " | "
                      f"{(sittings[0].get('source') or {}).get('commit', '?')[:10]} | "
                      f"{sittings[0].get('machine_id', '?')} | {'yes' if contract else 'no'} | "
-                     f"{train.get('train_seconds')} |")
+                     f"{train.get('step_seconds')} |")
     table = "\n".join(lines) + "\n"
     print(table)
     if args.out:
