@@ -5,14 +5,15 @@ SAHI 0.12 (``sahi.predict.get_sliced_prediction`` with its MMDetection wrapper, 
 model from the config and checkpoint through mmdet's ``DetInferencer``; the config's
 ``custom_imports`` registers srtod's modules) and ``srtod.Detector.predict(frame, slice=...)`` run
 with the same settings: slices of the checkpoint's training size, the same overlap ratio (the same
-windows: ``srtod.predictor.slice_windows`` follows SAHI's rule), the whole-frame pass added on both
-sides (SAHI's ``perform_standard_pred``), the same merge (class-wise greedy NMS or NMM, metric and
-threshold; SAHI's switch to NMS/IoU below a score of 0.1 is turned off), the same score threshold,
-CPU, one torch thread. srtod's PyTorch models run channels-last convolutions on the CPU
-(``srtod.engine.to_channels_last``), mmdet's (SAHI's) NCHW ones: one more row runs srtod with
-NCHW, to separate that from the rest. Every method runs on frame i before any runs on frame
-i+1, in an order that rotates per frame, so the time ratios hold for the same load. Generated 1920 x 1080 frames and the
-AI-TOD scoring are those of ``benchmarks/bench_large_frames.py`` (:mod:`srtod.stages.detect`).
+windows: ``srtod.sliced_inference.slice_windows`` follows SAHI's rule), the whole-frame pass added
+on both sides (SAHI's ``perform_standard_pred``), the same merge (class-wise greedy NMS or NMM,
+metric and threshold; SAHI's switch to NMS/IoU below a score of 0.1 is turned off), the same score
+threshold, CPU, one torch thread. srtod's PyTorch models run channels-last convolutions on the CPU
+(``srtod.engine.to_channels_last``), mmdet's (SAHI's) NCHW ones: one more row runs srtod with NCHW,
+to separate that from the rest. Every method runs on frame i before any runs on frame i+1, in an
+order that rotates per frame, so the time ratios hold for the same load. Generated 1920 x 1080
+frames and the AI-TOD scoring are those of ``benchmarks/bench_large_frames.py``
+(:mod:`srtod.stages.detect`).
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_sahi.py CONFIG CKPT --frames 6 \\
         --out docs/results/sahi
@@ -54,7 +55,7 @@ def sahi_model(config: str | Path, checkpoint: str | Path, score_thr: float, dev
 
 def sahi_predict(model, bgr: np.ndarray, cfg, img_id: int = 0):
     """SAHI's sliced prediction of a BGR frame with the settings of ``cfg``
-    (:class:`srtod.predictor.SliceConfig`), as a :class:`srtod.inference.Prediction`."""
+    (:class:`srtod.sliced_inference.SliceConfig`), as a :class:`srtod.inference.Prediction`."""
     from sahi.predict import get_sliced_prediction
 
     from srtod.prediction import Prediction
@@ -148,9 +149,10 @@ def main() -> int:
     from srtod import Detector
     from srtod.config import load_config
     from srtod.export import default_input_size, export_onnx
+    from srtod.image_sources import read_image
     from srtod.paths import portable, repo_commit
     from srtod.prediction import matched
-    from srtod.predictor import SliceConfig, read_image
+    from srtod.sliced_inference import SliceConfig
     from srtod.stages.detect import frame_ids, large_frames, score_frames
 
     torch.set_num_threads(args.threads)

@@ -35,9 +35,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from srtod.execution.local import THREAD_VARS, epochs_done, run_logged  # noqa: E402
 from srtod.paths import RESULTS, WORK_DIRS, run_dir, work_dir  # noqa: E402
 from srtod.stages.evaluate import evaluate_experiments  # noqa: E402
-from srtod.stages.parallel import THREAD_VARS, epochs_done, run_logged  # noqa: E402
 from srtod.stages.params import load_params, max_epochs, resolve_experiment  # noqa: E402
 from srtod.stages.train import train_experiment  # noqa: E402
 

@@ -1,7 +1,7 @@
 """srtod: SR-TOD (Cao et al., "Visible and Clear: Finding Tiny Objects in Difference Map", ECCV 2024).
 
 Importing ``srtod`` does no work (``srtod.Detector``, the detection API of :mod:`srtod.predictor`,
-is imported on first use); ``import srtod.models`` registers the SR-TOD modules in mmdet's
+and ``srtod.SliceConfig`` of :mod:`srtod.sliced_inference` are imported on first use); ``import srtod.models`` registers the SR-TOD modules in mmdet's
 registries (configs do it through ``custom_imports``).
 """
 
@@ -21,7 +21,8 @@ _numerics.apply_environment()
 __version__ = "0.1.0"
 
 #: Names importable from ``srtod`` without importing torch or mmdet until first used.
-_LAZY = {"Detector": "srtod.predictor", "SliceConfig": "srtod.predictor", "Prediction": "srtod.inference"}
+_LAZY = {"Detector": "srtod.predictor", "SliceConfig": "srtod.sliced_inference",
+         "Prediction": "srtod.inference"}
 
 
 def __getattr__(name: str):

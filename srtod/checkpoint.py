@@ -99,9 +99,9 @@ def checkpoint_config(checkpoint: str | Path, meta: Mapping | None = None) -> Co
 
 def resize_of(cfg: Config) -> tuple[int, int] | None:
     """The (w, h) scale of the test pipeline's Resize, or None."""
-    from .predictor import _test_pipeline
+    from .config import array_test_pipeline
 
-    for step in _test_pipeline(cfg):
+    for step in array_test_pipeline(cfg):
         if str(step["type"]).split(".")[-1] == "Resize":
             scale = step["scale"]
             return tuple(scale) if isinstance(scale, (list, tuple)) else (scale, scale)

@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from .commands.pipeline import STAGES
+
 #: verb -> one-line help. The module ``srtod.commands.<verb>`` implements it.
 COMMANDS: dict[str, str] = {
     "generate": "generate the embedded synthetic anti-UAV data set (COCO format)",
@@ -27,7 +29,7 @@ COMMANDS: dict[str, str] = {
     "probe": "train 24 steps of the default's configs and compare the fingerprint of data, losses "
              "and weights with the reference (is this machine bitwise reproducible?)",
     "verify": "re-train the first epochs of a published run and compare its weights bit for bit",
-    "pipeline": "one stage of the DVC pipeline (prepare/train/evaluate/tables/figures) or publish",
+    "pipeline": f"one stage of the DVC pipeline, or publish ({', '.join(STAGES)})",
 }
 
 

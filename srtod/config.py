@@ -128,6 +128,43 @@ def config_classes(cfg: Config) -> tuple[str, ...]:
     return info.classes if info else ()
 
 
+def array_test_pipeline(cfg: Config) -> list[dict]:
+    """The config's test pipeline for images given as arrays: ``LoadImageFromNDArray`` instead of
+    loading from a file, annotation loading removed."""
+    loader = cfg.get("test_dataloader") or cfg.get("val_dataloader")
+    steps = loader["dataset"]["pipeline"] if loader else cfg.test_pipeline
+    out = []
+    for step in steps:
+        kind = str(step["type"]).split(".")[-1]
+        if kind == "LoadAnnotations" or kind.endswith("LoadAnnotations"):
+            continue
+        if kind == "LoadImageFromFile":
+            step = dict(type="mmdet.LoadImageFromNDArray")
+        out.append(dict(step))
+    return out
+
+
+def class_names(model, cfg: Config) -> tuple[str, ...]:
+    """The class names a built ``model`` predicts: its ``dataset_meta``, else the test data set's
+    ``metainfo`` in ``cfg``, else its dataset class's ``METAINFO``, else the heads' class numbers."""
+    meta = getattr(model, "dataset_meta", None) or {}
+    if meta.get("classes"):
+        return tuple(meta["classes"])
+    dataset = (cfg.get("test_dataloader") or {}).get("dataset") or {}
+    if (dataset.get("metainfo") or {}).get("classes"):
+        return tuple(dataset["metainfo"]["classes"])
+    try:
+        from mmdet.registry import DATASETS
+
+        cls = DATASETS.get(dataset.get("type"))
+        if cls is not None and cls.METAINFO.get("classes"):
+            return tuple(cls.METAINFO["classes"])
+    except Exception:  # noqa: BLE001  (names are a convenience; fall back to numbers)
+        pass
+    heads = [n["num_classes"] for n in _walk(cfg.model) if "num_classes" in n]
+    return tuple(str(i) for i in range(heads[0] if heads else 1))
+
+
 def follow_annotation_classes(cfg: Config, *, root_given: bool) -> None:
     """Make the classes those of the training annotations (``<data_root>/annotations/train.json``,
     category names in id order) when they differ: always for the generic ``coco`` data set, and

@@ -315,9 +315,9 @@ class ExportableDetector(nn.Module):
 def default_input_size(cfg) -> tuple[int, int]:
     """(H, W) of the padded network input of the config's test pipeline for a landscape image:
     the Resize scale's short and long side, rounded up to the preprocessor's ``pad_size_divisor``."""
-    from .predictor import _test_pipeline
+    from .config import array_test_pipeline
 
-    scale = next((s["scale"] for s in _test_pipeline(cfg)
+    scale = next((s["scale"] for s in array_test_pipeline(cfg)
                   if str(s["type"]).split(".")[-1] == "Resize"), None)
     if scale is None:
         raise ExportError("export: the test pipeline has no Resize; give --image-size H W")
@@ -327,9 +327,9 @@ def default_input_size(cfg) -> tuple[int, int]:
 
 
 def _resize_step(cfg) -> dict:
-    from .predictor import _test_pipeline
+    from .config import array_test_pipeline
 
-    for step in _test_pipeline(cfg):
+    for step in array_test_pipeline(cfg):
         if str(step["type"]).split(".")[-1] == "Resize":
             scale = step["scale"]
             scale = list(scale) if isinstance(scale, (tuple, list)) else [scale, scale]
@@ -362,8 +362,8 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
     import warnings
 
     from .checkpoint import resolve_config
+    from .config import class_names
     from .inference import build_detector, build_model
-    from .predictor import _class_names
 
     check_opset(opset)
     if not Path(checkpoint).is_file():
@@ -402,7 +402,7 @@ def export_onnx(config, checkpoint: str | Path, out_dir: str | Path, *,
         config=str(cfg.filename) if config is not None else f"{cfg.filename} (the checkpoint's)",
         checkpoint=str(checkpoint),
         detector=type(model).__name__, kind=net.kind, srtod=net.block is not None,
-        classes=list(_class_names(model, cfg)), input_size=list(size), dynamic=bool(dynamic),
+        classes=list(class_names(model, cfg)), input_size=list(size), dynamic=bool(dynamic),
         resize=resize, mean=[float(v) for v in pre.get("mean", [0, 0, 0])],
         std=[float(v) for v in pre.get("std", [1, 1, 1])], bgr_to_rgb=bool(pre.get("bgr_to_rgb")),
         pad_value=0.0, pad_size_divisor=int(div), score_thr=float(head_cfg.get("score_thr", 0.0)),

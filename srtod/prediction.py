@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: ``Prediction.maps`` keys filled with ``maps=True``: D (Eq. 3) and D_b (Eq. 4).
+MAP_KEYS = ("dmap", "mask")
+
 
 @dataclass
 class Prediction:
@@ -52,4 +55,4 @@ def matched(ref: Prediction, got: Prediction, box_tol: float = 0.5, score_tol: f
     return count, box_gap, score_gap
 
 
-__all__ = ["Prediction", "matched", "to_coco_results"]
+__all__ = ["MAP_KEYS", "Prediction", "matched", "to_coco_results"]

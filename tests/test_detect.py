@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import torch
 
+from srtod.image_sources import BadImage, read_image
 from srtod.inference import CheckpointMismatch
-from srtod.predictor import BadImage, SliceConfig, merge_detections, read_image, slice_windows
+from srtod.sliced_inference import SliceConfig, merge_detections, slice_windows
 
 SRTOD = "faster_rcnn/srtod_faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
 FRCNN = "faster_rcnn/faster-rcnn_r18-slim_fpn_60e_synthetic-128.py"
@@ -196,7 +197,7 @@ def test_render_prediction_puts_the_maps_beside_the_detections():
 
 
 def test_sources_are_named_relative_to_the_folder_or_the_glob(tmp_path):
-    from srtod.predictor import collect_sources
+    from srtod.image_sources import collect_sources
 
     for cam in ("a", "b"):
         (tmp_path / cam / "day1").mkdir(parents=True)

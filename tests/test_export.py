@@ -118,7 +118,7 @@ def test_sliced_inference_runs_on_the_onnx_model(exported):
     import cv2
 
     from srtod import Detector
-    from srtod.predictor import SliceConfig
+    from srtod.sliced_inference import SliceConfig
 
     m = exported["srtod_frcnn"]
     imgs = [cv2.imread(str(p)) for p in exported["images"]]

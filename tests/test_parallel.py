@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from srtod.stages.parallel import run_jobs
+from srtod.execution.local import run_jobs
 
 
 def report_threads(job, threads):
@@ -44,7 +44,7 @@ def test_one_worker_runs_in_process():
 
 
 def test_epochs_done_counts_finished_epochs(tmp_path):
-    from srtod.stages.parallel import epochs_done
+    from srtod.execution.local import epochs_done
 
     assert epochs_done(tmp_path) == 0
     (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_7.pth"))
@@ -52,11 +52,12 @@ def test_epochs_done_counts_finished_epochs(tmp_path):
 
 
 def test_stages_default_to_every_run_of_the_profile_longest_first(monkeypatch):
-    from srtod.stages import evaluate, parallel, train
+    from srtod.execution import local
+    from srtod.stages import evaluate, train
     from srtod.stages.params import load_params, profile_runs
 
     calls = []
-    monkeypatch.setattr(parallel, "run_jobs", lambda func, jobs, *a, **k: calls.append(
+    monkeypatch.setattr(local, "run_jobs", lambda func, jobs, *a, **k: calls.append(
         (func.__name__, list(jobs))) or {})
     params = load_params(profile="default")
     train.train_experiments(params)

@@ -97,7 +97,7 @@ def _sahi_model(score_thr: float):
 def test_slice_windows_are_sahis():
     from sahi.slicing import get_slice_bboxes
 
-    from srtod.predictor import SliceConfig, slice_windows
+    from srtod.sliced_inference import SliceConfig, slice_windows
 
     rng = np.random.default_rng(0)
     cases = [(1080, 1920, 128, 128, 0.2), (1080, 1920, 128, 128, 0.25), (300, 500, 64, 80, 0.3),
@@ -116,7 +116,7 @@ def test_sliced_detections_equal_sahis_on_a_planted_frame(metric):
     batched by 3) keeps exactly SAHI's boxes, scores and labels."""
     from sahi.predict import get_sliced_prediction
 
-    from srtod.predictor import SliceConfig
+    from srtod.sliced_inference import SliceConfig
 
     thr = 0.21  # drops the slivers of squares cut by a slice border
     frame = _planted_frame()
@@ -135,7 +135,7 @@ def test_sliced_detections_equal_sahis_on_a_planted_frame(metric):
     assert 40 <= len(mine) == len(want), (len(mine), len(want))
     np.testing.assert_allclose(np.array(mine), np.array(want), atol=1e-5)
     # the merge had work to do: the slices and the full frame saw far more boxes than are kept
-    from srtod.predictor import slice_windows
+    from srtod.sliced_inference import slice_windows
 
     seen = sum(int((_blobs(frame[y0:y1, x0:x1])[1] >= thr).sum())
                for x0, y0, x1, y1 in slice_windows(300, 500, cfg)) + len(_blobs(frame)[1])

@@ -84,8 +84,8 @@ def smoke(cluster):
 
 def fresh(*runs: str) -> None:
     """Forget ``runs``: work dirs, train results, SLURM job records (e.g. of another test)."""
+    from srtod.execution.slurm import record_path
     from srtod.paths import run_dir, work_dir
-    from srtod.stages.slurm import record_path
 
     for run in runs:
         shutil.rmtree(work_dir(run), ignore_errors=True)
@@ -118,10 +118,10 @@ def test_smoke_runs_as_a_job_array_equal_a_local_run(smoke):
     """Two smoke runs as one job array, one task at a time, finish; a second call submits nothing;
     the weights equal those of the same runs trained here (one thread, as the jobs:
     cpus_per_task 1)."""
+    from srtod.execution.slurm import job_states, read_record
     from srtod.paths import run_dir
     from srtod.stages.params import resolve_experiment
-    from srtod.stages.slurm import job_states, read_record, train_on_slurm
-    from srtod.stages.train import train_experiment
+    from srtod.stages.train import train_experiment, train_on_slurm
 
     runs = ["faster_rcnn", "faster_rcnn_s1"]
     fresh(*runs)
@@ -153,9 +153,10 @@ def _eight_epochs_signalled_after_one(smoke, run, *scancel_args):
     its job ``scancel *scancel_args``. Returns the params, the job id and the epochs done then."""
     import copy
 
+    from srtod.execution.local import epochs_done
+    from srtod.execution.slurm import ACTIVE, job_states
     from srtod.paths import work_dir
-    from srtod.stages.parallel import epochs_done
-    from srtod.stages.slurm import ACTIVE, job_states, train_on_slurm
+    from srtod.stages.train import train_on_slurm
 
     params = copy.deepcopy(smoke)
     params["active"]["cfg_options"] = {**params["active"]["cfg_options"],
@@ -191,9 +192,10 @@ def test_a_cancelled_job_resubmitted_resumes_bitwise(smoke):
     resubmits it, it resumes from its last checkpoint and ends with the weights of an
     uninterrupted run. (submitit lets a job finish its step on SIGTERM; SLURM kills it KillWait,
     5 s, later: the epochs leave room for that.)"""
+    from srtod.execution.local import epochs_done
+    from srtod.execution.slurm import read_record
     from srtod.paths import work_dir
-    from srtod.stages.parallel import epochs_done
-    from srtod.stages.slurm import read_record, train_on_slurm
+    from srtod.stages.train import train_on_slurm
 
     run = "faster_rcnn_srtod"
     params, job, cancelled_at = _eight_epochs_signalled_after_one(smoke, run)
@@ -209,11 +211,12 @@ def test_a_cancelled_job_resubmitted_resumes_bitwise(smoke):
 def test_a_preempted_job_requeues_itself_and_resumes_bitwise(smoke):
     """A run of 8 epochs whose job gets SIGUSR2 after its first epoch: the signal SLURM sends
     before the time limit (submitit's ``--signal=USR2@90``) and on a pre-emption. submitit calls
-    :meth:`TrainJob.checkpoint` and requeues the job (the same job id): it resumes from the last
+    :meth:`ResumableJob.checkpoint` and requeues the job (the same job id): it resumes from the last
     epoch checkpoint, and the one call that waits for it gets the weights of an uninterrupted run."""
+    from srtod.execution.local import epochs_done
+    from srtod.execution.slurm import read_record
     from srtod.paths import work_dir
-    from srtod.stages.parallel import epochs_done
-    from srtod.stages.slurm import read_record, train_on_slurm
+    from srtod.stages.train import train_on_slurm
 
     run = "faster_rcnn"
     params, job, signalled_at = _eight_epochs_signalled_after_one(smoke, run, "--signal=USR2")
@@ -234,7 +237,8 @@ def test_a_job_failing_at_start_names_its_run_and_log(smoke):
     finished run in the same call is kept, not trained again."""
     import copy
 
-    from srtod.stages.slurm import SlurmError, read_record, train_on_slurm
+    from srtod.execution.slurm import SlurmError, read_record
+    from srtod.stages.train import train_on_slurm
 
     params = copy.deepcopy(smoke)
     params["active"]["cfg_options"] = {**params["active"]["cfg_options"],
@@ -252,7 +256,8 @@ def test_a_job_failing_at_start_names_its_run_and_log(smoke):
 def test_an_unknown_partition_is_one_line(smoke):
     import copy
 
-    from srtod.stages.slurm import SlurmError, train_on_slurm
+    from srtod.execution.slurm import SlurmError
+    from srtod.stages.train import train_on_slurm
 
     params = copy.deepcopy(smoke)
     params["slurm"] = {**(params.get("slurm") or {}), "partition": "nosuch"}
@@ -267,7 +272,8 @@ def test_an_unknown_partition_is_one_line(smoke):
 def test_resources_the_cluster_cannot_give_are_one_line(smoke):
     import copy
 
-    from srtod.stages.slurm import SlurmError, train_on_slurm
+    from srtod.execution.slurm import SlurmError
+    from srtod.stages.train import train_on_slurm
 
     params = copy.deepcopy(smoke)
     params["slurm"] = {**(params.get("slurm") or {}), "mem_gb": 100000}
@@ -281,8 +287,9 @@ def test_resources_the_cluster_cannot_give_are_one_line(smoke):
 
 def test_missing_sbatch_is_one_line(monkeypatch, tmp_path):
     """No SLURM client: a clear error before anything is read or submitted."""
+    from srtod.execution.slurm import SlurmError
     from srtod.stages.params import load_params
-    from srtod.stages.slurm import SlurmError, train_on_slurm
+    from srtod.stages.train import train_on_slurm
 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SlurmError, match="sbatch not found"):
@@ -290,7 +297,7 @@ def test_missing_sbatch_is_one_line(monkeypatch, tmp_path):
 
 
 def test_array_task_ids_listed_together():
-    from srtod.stages.slurm import expand_job_ids
+    from srtod.execution.slurm import expand_job_ids
 
     assert expand_job_ids("12") == ["12"] and expand_job_ids("12_3") == ["12_3"]
     assert expand_job_ids("12_[0-2,5%4]") == ["12_0", "12_1", "12_2", "12_5"]
@@ -298,7 +305,7 @@ def test_array_task_ids_listed_together():
 
 def test_slurm_settings_layering():
     """params.yaml's slurm:, then the profile's slurm:, key by key; an unknown key is an error."""
-    from srtod.stages.slurm import DEFAULTS, slurm_settings
+    from srtod.execution.slurm import DEFAULTS, slurm_settings
 
     params = {"slurm": {"mem_gb": 8, "partition": "gpu"}, "active": {"slurm": {"mem_gb": 16}}}
     assert slurm_settings(params) == {**DEFAULTS, "mem_gb": 16, "partition": "gpu"}
@@ -309,12 +316,12 @@ def test_slurm_settings_layering():
 def test_train_executor_of_params_picks_slurm(monkeypatch):
     """``train_executor: slurm`` in params.yaml sends the train stage (notebook 02, dvc repro) to
     SLURM; an unknown executor is an error."""
-    import srtod.stages.slurm
+    import srtod.stages.train
     from srtod.stages.params import load_params
     from srtod.stages.train import train_experiments
 
     seen = {}
-    monkeypatch.setattr(srtod.stages.slurm, "train_on_slurm",
+    monkeypatch.setattr(srtod.stages.train, "train_on_slurm",
                         lambda params, names: seen.setdefault("runs", names) and {})
     params = {**load_params(profile="smoke"), "train_executor": "slurm"}
     train_experiments(params, ["faster_rcnn"])

@@ -239,6 +239,7 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     import srtod.commands.study as command
     import srtod.paths
     import srtod.stages.study
+    import srtod.stages.study.build
 
     direct = tmp_path / "runs"
     ann_file = tmp_path / "test.json"
@@ -248,11 +249,11 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
         write_record(run, direct, records, ann_file=ann_file)
     monkeypatch.setattr(srtod.paths, "study_records", lambda: records)
     # the records' test set: found by its hash (here the fake ground truth, not a generated set)
-    monkeypatch.setattr(srtod.stages.study, "study_ground_truth",
+    monkeypatch.setattr(srtod.stages.study.build, "study_ground_truth",
                         lambda recs, tmp: ann_file if srtod.stages.study.read_record(
                             next(recs.glob("*.npz")))["record"]["test_annotations_sha256"]
                         == srtod.stages.study.file_sha256(ann_file) else None)
-    monkeypatch.setattr(srtod.stages.study, "study_records", lambda: records)
+    monkeypatch.setattr(srtod.stages.study.build, "study_records", lambda: records)
     monkeypatch.setattr(command, "record_runs", lambda runs: [])
     from srtod.cli import main
 

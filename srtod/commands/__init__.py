@@ -12,6 +12,23 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
                         help="cpu, cuda or cuda:N (default: CUDA when available, else CPU)")
 
 
+class _DatasetNames:
+    """The data sets of :mod:`srtod.data.catalog`, listed when a help text is printed: importing
+    :mod:`srtod.data` registers mmdet's datasets, seconds that every other ``--help`` skips."""
+
+    def __str__(self) -> str:
+        from ..data.catalog import CATALOG
+
+        own = [f"{name}: {info.description}" for name, info in CATALOG.items() if not info.classes]
+        return ", ".join(CATALOG) + (f" ({'; '.join(own)})" if own else "")
+
+
+def add_dataset_argument(parser: argparse.ArgumentParser) -> None:
+    """``--dataset`` of the verbs that switch a config's data set; its help lists the catalog's."""
+    action = parser.add_argument("--dataset", help="switch the data set: %(datasets)s")
+    action.datasets = _DatasetNames()  # argparse fills %(name)s from the action's attributes
+
+
 def device_of(args: argparse.Namespace) -> str | None:
     """The resolved ``--device``, or None after printing why it cannot be used (exit code 2).
 

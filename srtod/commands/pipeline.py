@@ -4,10 +4,10 @@
 the profile of ``params.yaml`` (or ``--profile``); ``publish`` copies the last results to
 ``docs/results/<profile>/``. ``train`` and ``evaluate`` take run names (default: every run of the
 profile, seeds included) and run ``--workers`` one-thread jobs side by side (``train --executor
-slurm``: one SLURM job per unfinished run instead, :mod:`srtod.stages.slurm`); ``--device cpu`` trains
-on the CPU on a machine with a GPU too (mmengine takes the GPU otherwise). ``detect`` runs the
-profile's SR-TOD checkpoint (or ``--config``/``--checkpoint``) on large frames (or ``--source``),
-whole frame against sliced.
+slurm``: one SLURM job per unfinished run instead, :func:`srtod.stages.train.train_on_slurm`);
+``--device cpu`` trains on the CPU on a machine with a GPU too (mmengine takes the GPU otherwise).
+``detect`` runs the profile's SR-TOD checkpoint (or ``--config``/``--checkpoint``) on large
+frames (or ``--source``), whole frame against sliced.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
         prepare_data(params)
     elif args.stage == "train" and (args.executor or params.get("train_executor")) == "slurm":
-        from ..stages.slurm import SlurmError, train_on_slurm
+        from ..execution.slurm import SlurmError
+        from ..stages.train import train_on_slurm
 
         try:
             summaries = train_on_slurm(params, runs, wait=args.wait)

@@ -20,19 +20,19 @@ Bad input is named on stderr and skipped; the exit code is 1 only when nothing c
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
-import time
 from pathlib import Path
 
-from . import add_device_argument, checkpoint_first, device_of
+from . import add_dataset_argument, add_device_argument, checkpoint_first, device_of
 
 DEFAULT_SCORE_THR = 0.3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mmengine.config import DictAction
+
+    from ..sliced_inference import MATCH_METRICS, MERGES, SliceConfig
 
     parser.add_argument("config", help="a checkpoint of srtod train alone (its own config, "
                         "classes and input size); or a config file, or a path relative to "
@@ -60,24 +60,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--slice", type=int, nargs=2, metavar=("H", "W"),
                      help="sliced inference with H x W windows (for frames much larger than the "
                           "network input)")
-    src.add_argument("--overlap", type=float, default=0.2, help="overlap of the slices (0.2)")
+    src.add_argument("--overlap", type=float, default=SliceConfig.overlap,
+                     help="overlap of the slices (%(default)s)")
     src.add_argument("--no-full-frame", action="store_true",
                      help="with --slice: skip the full-frame pass that is added by default")
-    src.add_argument("--merge", choices=["nms", "nmm"], default="nms",
+    src.add_argument("--merge", choices=MERGES, default=SliceConfig.merge,
                      help="with --slice: keep the best of overlapping boxes (NMS, the default: "
                           "better AP on tiny objects, docs/results/large_frames) or merge them "
                           "(non-maximum merging, SAHI's default)")
-    src.add_argument("--match-metric", choices=["ios", "iou"], default="ios",
+    src.add_argument("--match-metric", choices=MATCH_METRICS, default=SliceConfig.match_metric,
                      help="with --slice: overlap measure for merging (intersection over the "
                           "smaller box, or IoU)")
-    src.add_argument("--match-thr", type=float, default=0.5, help="with --slice: merge at or above this overlap (0.5)")
+    src.add_argument("--match-thr", type=float, default=SliceConfig.match_thr,
+                     help="with --slice: merge at or above this overlap (%(default)s)")
     src.add_argument("--no-progress", action="store_true", help="no progress bar")
     split = parser.add_argument_group("without SOURCE (a data set's split)")
     split.add_argument("--split", choices=["val", "test"], default="test")
     split.add_argument("--out", default="detections.json", help="COCO results json to write")
     split.add_argument("--evaluate", action="store_true", help="also print AI-TOD metrics")
-    parser.add_argument("--dataset",
-                        help="switch the data set: synthetic, droneswarms, visdrone, aitod")
+    add_dataset_argument(parser)
     parser.add_argument("--data-root", help="folder with images/ and annotations/ (default: the "
                         "checkpoint's, or the config's)")
     parser.add_argument("--image-size", type=int, help="resize images to this (longer) side "
@@ -204,142 +205,14 @@ def _written(out: Path, gt: Path, evaluate: bool) -> int:
     return 0
 
 
-# -- SOURCE: what to write -----------------------------------------------------------------------
-class Writer:
-    """Streams detections to the output folder: CSV, visualisations and crops as they come, the
-    COCO jsons at :meth:`close`."""
-
-    def __init__(self, out_dir: Path, classes, *, vis: bool, crops: bool, maps: bool) -> None:
-        self.out_dir = out_dir
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.classes = list(classes)
-        self.vis, self.crops, self.maps = vis, crops, maps
-        self.images: list[dict] = []
-        self.results: list[dict] = []
-        self._csv_file = (out_dir / "detections.csv").open("w", newline="")
-        self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(["image", "x1", "y1", "x2", "y2", "score", "label", "class_name"])
-        self._video = None
-        self._bases: set[str] = set()
-
-    def name_of(self, label: int) -> str:
-        return self.classes[label] if 0 <= label < len(self.classes) else str(label)
-
-    def add(self, pred, image, name: str, *, frame_of: str | None = None) -> None:
-        import cv2
-
-        h, w = image.shape[:2]
-        base = Path(name).with_suffix("").as_posix()
-        if frame_of is None:
-            if base in self._bases:  # a.png beside a.jpg: vis/a.png.jpg, crops/<class>/a.png_*.png
-                base = name
-            self._bases.add(base)
-        entry = dict(file_name=name, id=int(pred.img_id), width=int(w), height=int(h))
-        if frame_of is not None:
-            entry.update(video=frame_of, frame=int(name.rsplit("#", 1)[1]))
-        self.images.append(entry)
-        for k, ((x1, y1, x2, y2), score, label) in enumerate(
-                zip(pred.bboxes, pred.scores, pred.labels, strict=True)):
-            label = int(label)
-            self.results.append(dict(image_id=int(pred.img_id), category_id=label + 1,
-                                     bbox=[round(float(x1), 2), round(float(y1), 2),
-                                           round(float(x2 - x1), 2), round(float(y2 - y1), 2)],
-                                     score=round(float(score), 5)))
-            self._csv.writerow([name, f"{x1:.2f}", f"{y1:.2f}", f"{x2:.2f}", f"{y2:.2f}",
-                                f"{score:.5f}", label, self.name_of(label)])
-            if self.crops:
-                xa, ya = max(0, int(x1)), max(0, int(y1))
-                xb, yb = min(w, int(round(x2 + 0.5))), min(h, int(round(y2 + 0.5)))
-                if xb > xa and yb > ya:
-                    # a video frame 'clip.mp4#12' -> crops/<class>/clip_f12_<k>.png
-                    stem = (f"{Path(frame_of).stem}_f{entry['frame']}" if frame_of is not None
-                            else base.replace("/", "__"))
-                    path = self.out_dir / "crops" / self.name_of(label) / f"{stem}_{k}.png"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    cv2.imwrite(str(path), image[ya:yb, xa:xb])
-        if not self.vis:
-            return
-        from ..viz.detections import render_prediction
-
-        panel = render_prediction(image, pred.bboxes, pred.scores, pred.labels, self.classes,
-                                  pred.maps if self.maps else None)
-        if frame_of is not None:
-            self._video_frame(panel, frame_of)
-            return
-        path = self.out_dir / "vis" / f"{base}.jpg"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), panel, [cv2.IMWRITE_JPEG_QUALITY, 92])
-
-    def open_video(self, name: str, fps: float) -> None:
-        self._video = dict(name=name, fps=fps if fps and fps > 0 else 25.0, writer=None)
-
-    def _video_frame(self, panel, name: str) -> None:
-        import cv2
-
-        v = self._video
-        if v["writer"] is None:
-            path = self.out_dir / "vis" / Path(name).with_suffix(".mp4")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            h, w = panel.shape[:2]
-            v["size"] = (w - w % 2, h - h % 2)
-            v["writer"] = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), v["fps"],
-                                          v["size"])
-        w, h = v["size"]
-        v["writer"].write(panel[:h, :w])
-
-    def close_video(self) -> None:
-        if self._video and self._video["writer"] is not None:
-            self._video["writer"].release()
-        self._video = None
-
-    def close(self) -> None:
-        self.close_video()
-        self._csv_file.close()
-        categories = [dict(id=i + 1, name=n) for i, n in enumerate(self.classes)]
-        (self.out_dir / "detections.json").write_text(json.dumps(self.results))
-        (self.out_dir / "images.json").write_text(
-            json.dumps(dict(images=self.images, categories=categories), indent=1))
-
-
-def _video_info(path: Path) -> tuple[int, float]:
-    """The number of frames a video's header claims and its frame rate (0, 0 when it cannot be
-    opened)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    try:
-        if not cap.isOpened():
-            return 0, 0.0
-        return int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), float(cap.get(cv2.CAP_PROP_FPS) or 0)
-    finally:
-        cap.release()
-
-
-def _video_frames(path: Path, counts: dict):
-    """Frames of a video (BGR arrays); records how many were read and the count it claims."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    try:
-        if not cap.isOpened():
-            counts["error"] = f"{path}: cannot be opened as a video, skipped"
-            return
-        counts["claimed"] = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            counts["read"] = counts.get("read", 0) + 1
-            yield frame
-    finally:
-        cap.release()
-
-
 def _run_source(args: argparse.Namespace, cfg, device: str) -> int:
     from tqdm.auto import tqdm
 
+    from ..image_sources import collect_sources
     from ..inference import CheckpointError
-    from ..predictor import Detector, SliceConfig, collect_sources
+    from ..prediction_output import predict_to_folder
+    from ..predictor import Detector
+    from ..sliced_inference import SliceConfig
 
     def warn(msg: str) -> None:
         tqdm.write(msg, file=sys.stderr)
@@ -349,9 +222,8 @@ def _run_source(args: argparse.Namespace, cfg, device: str) -> int:
     except FileNotFoundError as err:
         _error(str(err))
         return 1
-    skipped = list(sources.skipped)
     if not sources.images and not sources.videos:
-        what = f" ({len(skipped)} other files skipped)" if skipped else ""
+        what = f" ({len(sources.skipped)} other files skipped)" if sources.skipped else ""
         _error(f"no images or videos in {args.source}{what}; nothing to predict")
         return 1
     slice_cfg = None
@@ -370,63 +242,18 @@ def _run_source(args: argparse.Namespace, cfg, device: str) -> int:
     except (CheckpointError, FileNotFoundError, RuntimeError) as err:
         _error(str(err))
         return 2
-    for msg in skipped:  # after the model loaded: a checkpoint error comes alone
+    for msg in sources.skipped:  # after the model loaded: a checkpoint error comes alone
         warn(msg)
-
     out_dir = Path(args.out_dir)
-    maps = detector.is_srtod and not args.no_vis and not args.no_maps
-    writer = Writer(out_dir, detector.classes, vis=not args.no_vis, crops=args.save_crops,
-                    maps=maps)
-    names = {str(p): rel for p, rel in sources.images}
-    n_images = n_dets = 0
-    n_bad = n_damaged = 0
-
-    def on_error(item, err) -> None:
-        nonlocal n_bad
-        n_bad += 1
-        warn(f"{err}, skipped")
-
-    start = time.perf_counter()
-    try:
-        for pred, img in detector.iter_predictions(
-                [p for p, _ in sources.images], batch_size=args.batch_size, slice=slice_cfg,
-                maps=maps, on_error=on_error, progress=not args.no_progress, first_id=1):
-            writer.add(pred, img, names[pred.img_path])
-            n_images += 1
-            n_dets += len(pred.bboxes)
-        next_id = len(sources.images) + 1
-        for path, rel in sources.videos:
-            counts: dict = {}
-            claimed, fps = _video_info(path)
-            writer.open_video(rel, fps)
-            read_before = n_images
-            for pred, img in detector.iter_predictions(
-                    _video_frames(path, counts), batch_size=args.batch_size, slice=slice_cfg,
-                    maps=maps, progress=not args.no_progress, first_id=next_id,
-                    total=claimed or None):
-                writer.add(pred, img, f"{rel}#{pred.img_id - next_id:06d}", frame_of=rel)
-                n_images += 1
-                n_dets += len(pred.bboxes)
-            writer.close_video()
-            read = counts.get("read", 0)
-            next_id += read
-            if "error" in counts or read == 0:
-                n_bad += 1
-                warn(counts.get("error", f"{path}: no frame could be read (empty or damaged "
-                                         "video), skipped"))
-            elif counts.get("claimed", 0) > read:
-                n_damaged += 1
-                warn(f"{path}: only {read} of its {counts['claimed']} frames could be read "
-                     f"(truncated or damaged video); those {n_images - read_before} were kept")
-    finally:
-        writer.close()
-    seconds = time.perf_counter() - start
-    n_skipped = len(skipped) + n_bad
-    per_image = f"{seconds / n_images:.3f} s/image" if n_images else "no image"
-    damaged = f", {n_damaged} damaged" if n_damaged else ""
-    print(f"{n_images} images, {n_dets} detections, {per_image}, {n_skipped} skipped{damaged} "
-          f"-> {out_dir}")
-    if n_images == 0:
+    done = predict_to_folder(detector, sources, out_dir, batch_size=args.batch_size,
+                             slice=slice_cfg, vis=not args.no_vis, crops=args.save_crops,
+                             maps=not args.no_maps, progress=not args.no_progress, warn=warn)
+    n_skipped = len(sources.skipped) + done.bad
+    per_image = f"{done.seconds / done.images:.3f} s/image" if done.images else "no image"
+    damaged = f", {done.damaged} damaged" if done.damaged else ""
+    print(f"{done.images} images, {done.detections} detections, {per_image}, {n_skipped} "
+          f"skipped{damaged} -> {out_dir}")
+    if done.images == 0:
         _error(f"no image of {args.source} could be processed")
         return 1
     return 0

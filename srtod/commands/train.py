@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import device_of
+from . import add_dataset_argument, device_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,8 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="config file, or a path relative to srtod/configs")
     parser.add_argument("--work-dir", help="checkpoints and logs (default: work_dirs/<config "
                         "name> in the current folder)")
-    parser.add_argument("--dataset", help="switch the data set: synthetic, droneswarms, visdrone, "
-                        "aitod, or coco (any COCO-format set; classes from its train json)")
+    add_dataset_argument(parser)
     parser.add_argument("--data-root", help="folder with images/<split>/ and "
                         "annotations/<split>.json; checked by the validator before training, and "
                         "the classes follow its annotations/train.json")
@@ -53,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if device_of(args) is None:  # first: --device cpu hides the GPUs before CUDA starts
         return 2
     from ..config import fit_input_to_data, load_config
+    from ..data.preflight import use_fixed_annotations
     from ..engine.runner import enable_amp, prepare_work_dir, train
     from .errors import guarded
 
@@ -119,70 +119,29 @@ def default_work_dir(cfg):
     return base / Path(cfg.filename).stem
 
 
-def use_fixed_annotations(cfg, work_dir) -> dict:
-    """Point the train, val and test annotations of ``cfg`` (dataloaders and evaluators) at the
-    validator's fixed copies, ``<work_dir>/data_validation/<split>.fixed.json``, which
-    :func:`check_data` writes; returns ``{fixed json: (original json, image folder)}``. A split
-    whose json does not exist is left as it is."""
-    from pathlib import Path
-
-    out = Path(work_dir).absolute() / "data_validation"
-    fixes: dict = {}
-    for split in ("train", "val", "test"):
-        loader = cfg.get(f"{split}_dataloader")
-        if not loader:
-            continue
-        dataset = loader["dataset"]
-        root = Path(dataset.get("data_root") or "")
-        ann = root / dataset["ann_file"]
-        if not ann.is_file():
-            continue
-        fixed = out / f"{ann.stem}.fixed.json"
-        fixes[str(fixed)] = (ann, root / dataset.get("data_prefix", {}).get("img", ""))
-        dataset["ann_file"] = str(fixed)
-        evaluator = cfg.get(f"{split}_evaluator")
-        if isinstance(evaluator, dict) and evaluator.get("ann_file"):
-            evaluator["ann_file"] = str(fixed)
-    return fixes
-
-
 def check_data(cfg, work_dir, fixes: dict | None = None) -> int:
-    """The validator (``srtod validate``, image headers only) on the training and validation
-    annotations of ``cfg``, before anything trains. Data that would need fixing (a box outside
-    its image, a missing image, a bad category) stops here with the problems listed; empty
-    images and other kept items only print. Reports go to ``<work_dir>/data_validation/``.
-
-    ``fixes`` (:func:`use_fixed_annotations`, ``train --fix-data``): write those fixed copies
-    instead, say what was fixed, and go on."""
+    """The validator on the training and validation annotations of ``cfg`` before anything trains
+    (:func:`srtod.data.preflight.training_data_problems`): data that would need fixing stops here
+    with the problems listed. Reports go to ``<work_dir>/data_validation/``. ``fixes``
+    (``train --fix-data``): write those fixed copies instead, say what was fixed, and go on."""
     import sys
     from pathlib import Path
 
     from ..data.cocoio import DataError
-    from ..data.validate import validate_coco
+    from ..data.preflight import training_data_problems, write_fixed_annotations
 
     reports = Path(work_dir) / "data_validation"
     if fixes:
-        for fixed, (ann, img_dir) in fixes.items():
-            report = validate_coco(ann, img_dir, fixed, fix=True, decode=False, verbose=False,
-                                   report_json=reports / f"{ann.stem}.json")
-            changed = sum(1 for i in report.issues if i.action in ("fixed", "dropped", "error"))
+        for ann, changed, fixed in write_fixed_annotations(fixes, reports):
             print(f"{ann}: {changed} fixes -> {_shown(fixed)}" if changed else
                   f"{ann}: nothing to fix")
         return 0
-    problems = []
-    for key in ("train_dataloader", "val_dataloader"):
-        dataset = cfg[key]["dataset"]
-        root = Path(dataset.get("data_root") or "")
-        ann = root / dataset["ann_file"]
-        report = validate_coco(ann, root / dataset.get("data_prefix", {}).get("img", ""),
-                               fix=False, decode=False, verbose=False,
-                               report_json=reports / f"{ann.stem}.json")
-        if not report.ok:
-            print(report.summary(max_lines=10), file=sys.stderr)
-            problems.append(str(ann))
+    problems = training_data_problems(cfg, reports)
+    for _, report in problems:
+        print(report.summary(max_lines=10), file=sys.stderr)
     if problems:
-        raise DataError(f"{', '.join(problems)}: needs fixing before training (listed above); "
-                        "add --fix-data to train on the validator's fixed copies (written to "
-                        f"{_shown(reports)}/, your data folder stays as it is), or see them "
-                        "first with `python -m srtod validate DATA_ROOT`")
+        raise DataError(f"{', '.join(str(ann) for ann, _ in problems)}: needs fixing before "
+                        "training (listed above); add --fix-data to train on the validator's "
+                        f"fixed copies (written to {_shown(reports)}/, your data folder stays as "
+                        "it is), or see them first with `python -m srtod validate DATA_ROOT`")
     return 0

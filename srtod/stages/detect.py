@@ -3,7 +3,7 @@ frame against sliced inference, with SR-TOD's difference maps.
 
 The default profile trains on 160 px images; a 1920 x 1080 frame resized to that input shrinks a
 7 px drone below one pixel. Running the frame at its own size, or in slices of the training size
-(:class:`srtod.predictor.SliceConfig`, as SAHI), keeps the drones' pixels. On generated frames (the
+(:class:`srtod.sliced_inference.SliceConfig`, as SAHI), keeps the drones' pixels. On generated frames (the
 synthetic set's drone sizes) each mode is scored with the AI-TOD protocol; on your own images only
 detections and times are reported. ``benchmarks/bench_large_frames.py`` runs the same comparison
 on more frames.
@@ -33,13 +33,13 @@ class Mode:
 
     name: str
     image_size: int | None
-    slice: object | None = None  # srtod.predictor.SliceConfig
+    slice: object | None = None  # srtod.sliced_inference.SliceConfig
 
 
 def detection_modes(train_size: int) -> list[Mode]:
     """Whole frame at the training size, whole frame at its own size, and slices of the training
     size (overlap 0.2, plus the whole-frame pass) merged by NMS and by NMM."""
-    from ..predictor import SliceConfig
+    from ..sliced_inference import SliceConfig
 
     s = train_size
     return [Mode(f"full frame @ {s} px", s),
@@ -127,7 +127,7 @@ def profile_checkpoint(params: dict, name: str | None = None) -> tuple[object, P
 
 def _images(source: str | Path) -> list[Path]:
     """The images of SOURCE (an image, a folder or a glob), as ``predict SOURCE`` reads it."""
-    from ..predictor import collect_sources
+    from ..image_sources import collect_sources
 
     images = [path for path, _ in collect_sources(str(source)).images]
     if not images:

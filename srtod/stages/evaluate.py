@@ -24,7 +24,7 @@ def evaluate_experiments(params: dict, names: list[str] | None = None,
     """Evaluate ``names`` (default: every run of the active profile) side by side, like
     :func:`train_experiments`, on ``device`` (default: CUDA when available); returns the metric
     records."""
-    from .parallel import default_workers, run_jobs
+    from ..execution.local import default_workers, run_jobs
 
     names = list(profile_runs(params["active"]) if names is None else names)
     workers = default_workers(params) if workers is None else workers

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..execution.local import epochs_done
 from ..paths import FIGURES, ROOT, TABLES, WORK_DIRS, output_dir
-from .parallel import epochs_done
 from .params import load_params, max_epochs, profile_runs
 
 

@@ -1,4 +1,5 @@
-"""The train stage (notebook 02): every run of the profile, one-thread trainings side by side, each
+"""The train stage (notebook 02): every run of the profile, one-thread trainings side by side
+(:mod:`srtod.execution.local`) or as a SLURM job array (:mod:`srtod.execution.slurm`), each
 resumable (:func:`srtod.engine.runner.train`); a summary, the training curves and the validation
 curve per run under ``results/train/<run>``."""
 
@@ -14,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..data.cocoio import dump_json
+from ..execution import local, slurm
 from ..paths import WORK_DIRS, run_dir, work_dir
 from .params import Experiment, experiment_config, max_epochs, profile_runs, resolve_experiment
 
@@ -147,17 +149,13 @@ def train_experiments(params: dict, names: list[str] | None = None,
     by side (default: the profile's ``workers``, else the core count); returns the summaries.
 
     ``executor`` (default: ``params.yaml``'s ``train_executor``, else ``local``): ``slurm`` trains
-    the runs as SLURM jobs instead and waits for them (:func:`srtod.stages.slurm.train_on_slurm`).
+    the runs as SLURM jobs instead and waits for them (:func:`train_on_slurm`).
 
     Each run resumes from its last checkpoint and is a no-op when already finished; logs go to
     ``work_dirs/logs/<name>.log``. Summaries are written as for :func:`train_experiment`.
     """
-    from .parallel import default_workers, epochs_done, run_jobs
-
     executor = executor or params.get("train_executor") or "local"
     if executor == "slurm":
-        from .slurm import train_on_slurm
-
         return train_on_slurm(params, names)
     if executor != "local":
         raise ValueError(f"train_executor: {executor!r} is not 'local' or 'slurm'")
@@ -167,10 +165,10 @@ def train_experiments(params: dict, names: list[str] | None = None,
     # longest runs first, so that the workers finish together: SR-TOD (~1.5x a baseline's step)
     # before baselines, longer schedules first
     names = sorted(exps, key=lambda n: -total[n] * (1.6 if exps[n].srtod else 1.0))
-    workers = default_workers(params) if workers is None else workers
+    workers = local.default_workers(params) if workers is None else workers
 
     def progress() -> str:
-        done = {n: epochs_done(work_dir(n)) for n in names}
+        done = {n: local.epochs_done(work_dir(n)) for n in names}
         running = ", ".join(f"{n} {done[n]}/{total[n]}" for n in names
                             if 0 < done[n] < total[n])
         return (f"epochs {sum(done.values())}/{sum(total.values())} "
@@ -178,7 +176,52 @@ def train_experiments(params: dict, names: list[str] | None = None,
 
     log.info("training %d runs, %d side by side: %s", len(names), workers, ", ".join(names))
     start = time.perf_counter()
-    summaries = run_jobs(train_experiment, {n: exps[n] for n in names}, WORK_DIRS / "logs",
-                         workers=workers, progress=progress, progress_bar=workers <= 1)
+    summaries = local.run_jobs(train_experiment, {n: exps[n] for n in names},
+                               WORK_DIRS / "logs", workers=workers, progress=progress,
+                               progress_bar=workers <= 1)
     log.info("trained %d runs in %.0f s", len(names), time.perf_counter() - start)
     return summaries
+
+
+def finished(name: str, total: int) -> bool:
+    """Whether run ``name`` trained all its ``total`` epochs and its summary is written."""
+    return (local.epochs_done(work_dir(name)) >= total
+            and (run_dir("train", name) / "summary.json").is_file())
+
+
+def train_on_slurm(params: dict, names: list[str] | None = None, wait: bool = True,
+                   poll_seconds: float = 5.0) -> dict[str, dict]:
+    """Train ``names`` (default: every run of the active profile) as SLURM jobs, one task of a job
+    array per run not finished (``python -m srtod pipeline train --executor slurm``); returns
+    ``{run: summary}`` of the runs finished (all of them with ``wait``, else those finished so
+    far; a pending run maps to ``{"job_id": ..., "state": ..., "log": ...}``).
+
+    Run by run: finished (last epoch checkpointed, summary written), nothing; a job of an earlier
+    call still pending or running, waited for (or left with ``wait=False``); otherwise submitted
+    (again), resuming from the run's last checkpoint (:mod:`srtod.execution.slurm`).
+
+    Raises :class:`srtod.execution.slurm.SlurmError` (one line per run) when a job ended before
+    its run finished; the other runs' jobs are waited for first, and nothing trained is lost (a
+    later call resubmits the failed runs, which resume from their last checkpoint)."""
+    settings = slurm.slurm_settings(params)
+    slurm.check_cluster(settings.get("partition"))
+    names = list(profile_runs(params["active"]) if names is None else names)
+    exps = {n: resolve_experiment(params, n) for n in names}
+    total = {n: max_epochs(params, n) for n in names}
+    done = {n for n in names if not exps[n].enabled or finished(n, total[n])}
+    records = slurm.submit_missing(slurm.ResumableJob(train_experiment, progress_bar=False),
+                                   {n: exps[n] for n in names if n not in done}, settings,
+                                   job_name="srtod-train")
+    summaries: dict[str, dict] = {}
+    for n in done:  # no job: a disabled run's summary says why, a finished run's is kept
+        if exps[n].enabled:
+            summaries[n] = json.loads((run_dir("train", n) / "summary.json").read_text())
+        else:
+            summaries[n] = train_experiment(exps[n], threads=1, progress_bar=False)
+    results, failed = slurm.wait_for(records, wait=wait, poll_seconds=poll_seconds)
+    summaries.update(results)
+    if failed:
+        raise slurm.SlurmError(f"{len(failed)} of {len(names)} runs failed on SLURM (the others "
+                               "finished or are still queued; run again to resubmit):\n  "
+                               + "\n  ".join(failed.values()))
+    return {n: summaries[n] for n in names if n in summaries}

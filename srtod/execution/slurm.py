@@ -1,21 +1,14 @@
-"""The train stage's runs as SLURM jobs (``python -m srtod pipeline train --executor slurm``).
+"""Runs as a SLURM job array, submitted with submitit (the library detectron2 and d2go use): what
+the train stage's ``--executor slurm`` runs on (:func:`srtod.stages.train.train_on_slurm`).
 
-Each run of the profile that is not finished becomes one task of a SLURM job array, submitted with
-submitit (the library detectron2 and d2go use); the job trains the run with
-:func:`srtod.stages.train.train_experiment`, which resumes from the run's last epoch checkpoint and
-is a no-op on a finished run. The resources of a job come from ``params.yaml``'s ``slurm:``
-section, overridden key by key by the profile's own ``slurm:`` (:func:`slurm_settings`).
-
-What a call does, run by run:
-
-* finished (its last epoch checkpointed and its summary written): nothing, no job;
-* a job of an earlier call still pending or running (``work_dirs/slurm/runs/<run>.json``): waits
-  for it (or leaves it with ``wait=False``);
-* otherwise (never submitted, or its job failed, was cancelled, pre-empted or timed out before
-  the run finished): submitted (again); the new job resumes from the last checkpoint.
-
-A job that reaches its time limit or is pre-empted is requeued by submitit (the
-:class:`TrainJob` checkpoint) and resumes the same way. Job logs: ``work_dirs/slurm/<job id>_*``.
+A job is one run: a function of it (``func(run, threads=..., **kwargs)``) that resumes where an
+earlier job of the run stopped. Each submission is recorded (``work_dirs/slurm/runs/<run>.json``),
+so a later call finds the job of an earlier one (:func:`submit_missing`): still pending or
+running, it is waited for (:func:`wait_for`); failed, cancelled, pre-empted or timed out, the run
+is submitted again. A job that reaches its time limit or is pre-empted is requeued by submitit
+(:meth:`ResumableJob.checkpoint`) and resumes the same way. The resources of a job come from
+``params.yaml``'s ``slurm:`` section, overridden key by key by the profile's own ``slurm:``
+(:func:`slurm_settings`). Job logs: ``work_dirs/slurm/<job id>_*``.
 """
 
 from __future__ import annotations
@@ -26,11 +19,11 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..paths import WORK_DIRS, run_dir, work_dir
-from .params import Experiment, max_epochs, profile_runs, resolve_experiment
+from ..paths import WORK_DIRS
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +67,23 @@ def check_cluster(partition: str | None) -> None:
                          f"{', '.join(known)}; params.yaml slurm.partition)")
 
 
-class TrainJob:
-    """What a SLURM job runs: one run, resumably. submitit calls :meth:`checkpoint` when the job
+class ResumableJob:
+    """What a SLURM job runs: ``func(job, threads=<the job's CPUs>, **kwargs)``, for a ``func``
+    that resumes a run from its last checkpoint. submitit calls :meth:`checkpoint` when the job
     reaches its time limit or is pre-empted, and requeues it: the run resumes from its last epoch
     checkpoint (the random-state hook makes that bitwise equal to an uninterrupted run)."""
 
-    def __call__(self, exp: Experiment) -> dict:
-        from .train import train_experiment
+    def __init__(self, func: Callable, **kwargs) -> None:
+        self.func, self.kwargs = func, kwargs
 
+    def __call__(self, job: Any) -> Any:
         threads = int(os.environ.get("SLURM_CPUS_PER_TASK") or 1)
-        return train_experiment(exp, threads=threads, progress_bar=False)
+        return self.func(job, threads=threads, **self.kwargs)
 
-    def checkpoint(self, exp: Experiment):
+    def checkpoint(self, job: Any):
         import submitit
 
-        return submitit.helpers.DelayedSubmission(TrainJob(), exp)
+        return submitit.helpers.DelayedSubmission(ResumableJob(self.func, **self.kwargs), job)
 
 
 def job_folder() -> Path:
@@ -136,14 +131,6 @@ def job_states(job_ids: list[str]) -> dict[str, str]:
     return {j: states[j] for j in job_ids if j in states}
 
 
-def finished(name: str, total: int) -> bool:
-    """Whether run ``name`` trained all its ``total`` epochs and its summary is written."""
-    from .parallel import epochs_done
-
-    return (epochs_done(work_dir(name)) >= total
-            and (run_dir("train", name) / "summary.json").is_file())
-
-
 def record_path(name: str) -> Path:
     """The job of run ``name``'s last submission (outside its work dir, which a fresh start
     clears)."""
@@ -171,8 +158,10 @@ def job_result(record: dict) -> tuple[str, Any]:
     return ("done", value) if outcome == "success" else ("error", value)
 
 
-def submit(exps: dict[str, Experiment], settings: dict[str, Any]) -> dict[str, dict]:
-    """One job array for ``exps`` (``{name: run}``); records each run's job (:func:`record_path`)."""
+def submit(job: ResumableJob, runs: dict[str, Any], settings: dict[str, Any],
+           job_name: str) -> dict[str, dict]:
+    """One job array running ``job`` on each of ``runs`` (``{name: run}``), named ``job_name``;
+    records each run's job (:func:`record_path`)."""
     import submitit
 
     folder = job_folder()
@@ -181,24 +170,25 @@ def submit(exps: dict[str, Experiment], settings: dict[str, Any]) -> dict[str, d
                                   time=int(settings["timeout_min"]),
                                   mem=f"{int(float(settings['mem_gb']) * 1024)}M",
                                   array_parallelism=int(settings["array_parallelism"]),
-                                  job_name="srtod-train", ntasks_per_node=1, nodes=1)
+                                  job_name=job_name, ntasks_per_node=1, nodes=1)
     if settings.get("partition"):
         params["partition"] = settings["partition"]
     if int(settings.get("gpus_per_node") or 0):
         params["gpus_per_node"] = int(settings["gpus_per_node"])
     executor.update_parameters(**params)
-    names = list(exps)
+    names = list(runs)
     try:
         with executor.batch():
-            jobs = [executor.submit(TrainJob(), exps[n]) for n in names]
+            jobs = [executor.submit(job, runs[n]) for n in names]
     except submitit.core.utils.FailedJobError as err:  # sbatch refused: resources, account, ...
         why = [x for x in str(err).splitlines() if "error" in x.lower()] or [str(err)]
         raise SlurmError(f"sbatch refused the jobs of {', '.join(names)}: {why[-1].strip()} "
                          "(params.yaml slurm:)") from None
     records = {}
-    for name, job in zip(names, jobs, strict=True):
-        record = {"job_id": job.job_id, "task": 0, "folder": str(job.paths.folder),
-                  "log": str(job.paths.stderr), "submitted": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    for name, submitted in zip(names, jobs, strict=True):
+        record = {"job_id": submitted.job_id, "task": 0, "folder": str(submitted.paths.folder),
+                  "log": str(submitted.paths.stderr),
+                  "submitted": time.strftime("%Y-%m-%dT%H:%M:%S")}
         record_path(name).parent.mkdir(parents=True, exist_ok=True)
         record_path(name).write_text(json.dumps(record, indent=2) + "\n")
         records[name] = record
@@ -207,40 +197,32 @@ def submit(exps: dict[str, Experiment], settings: dict[str, Any]) -> dict[str, d
     return records
 
 
-def train_on_slurm(params: dict, names: list[str] | None = None, wait: bool = True,
-                   poll_seconds: float = 5.0) -> dict[str, dict]:
-    """Train ``names`` (default: every run of the active profile) as SLURM jobs (see the module's
-    docstring); returns ``{run: summary}`` of the runs finished (all of them with ``wait``, else
-    those finished so far; a pending run maps to ``{"job_id": ..., "state": ...}``).
-
-    Raises :class:`SlurmError` (one line per run) when a job ended before its run finished; the
-    other runs' jobs are waited for first, and nothing trained is lost (a later call resubmits the
-    failed runs, which resume from their last checkpoint)."""
-    settings = slurm_settings(params)
-    check_cluster(settings.get("partition"))
-    names = list(profile_runs(params["active"]) if names is None else names)
-    exps = {n: resolve_experiment(params, n) for n in names}
-    total = {n: max_epochs(params, n) for n in names}
-    done = {n for n in names if not exps[n].enabled or finished(n, total[n])}
-    records = {n: r for n in names if n not in done and (r := read_record(n))}
+def submit_missing(job: ResumableJob, runs: dict[str, Any], settings: dict[str, Any],
+                   job_name: str) -> dict[str, dict]:
+    """The job record of each of ``runs`` (``{name: run}``, none of them finished): the job of an
+    earlier call while it is pending or running, else a new submission (one job array for all
+    the runs never submitted or whose job ended before the run finished)."""
+    records = {n: r for n in runs if (r := read_record(n))}
     states = job_states([r["job_id"] for r in records.values()])
     active = {n for n, r in records.items() if states.get(r["job_id"]) in ACTIVE}
     for n in sorted(set(records) - active):
         log.info("%s: job %s %s before the run finished; submitting it again (log: %s)", n,
                  records[n]["job_id"], states.get(records[n]["job_id"], "ended"),
                  records[n]["log"])
-    todo = {n: exps[n] for n in names if n not in done and n not in active}
+    todo = {n: run for n, run in runs.items() if n not in active}
     if todo:
-        records.update(submit(todo, settings))
-    summaries: dict[str, dict] = {}
-    for n in done:  # no job: a disabled run's summary says why, a finished run's is kept
-        if exps[n].enabled:
-            summaries[n] = json.loads((run_dir("train", n) / "summary.json").read_text())
-        else:
-            from .train import train_experiment
+        records.update(submit(job, todo, settings, job_name))
+    return {n: records[n] for n in runs}
 
-            summaries[n] = train_experiment(exps[n], threads=1, progress_bar=False)
-    pending = {n: records[n] for n in names if n not in done}
+
+def wait_for(records: dict[str, dict], wait: bool = True, poll_seconds: float = 5.0
+             ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The results of the jobs of ``records`` (``{run: job record}``) and one line per run whose
+    job ended without one (``{run: why, with the job's log}``). With ``wait``, until every job has
+    ended; else those ended so far, a pending run mapping to ``{"job_id", "state", "log"}``."""
+    results: dict[str, Any] = {}
+    pending = dict(records)
+    states: dict[str, str] = {}
     failed: dict[str, str] = {}
     unknown: dict[str, int] = {}  # polls in a row SLURM did not know a job without a result
     while pending:
@@ -254,7 +236,7 @@ def train_on_slurm(params: dict, names: list[str] | None = None, wait: bool = Tr
                 time.sleep(1.0)
                 outcome, value = job_result(r)
             if outcome == "done":
-                summaries[n] = value
+                results[n] = value
                 log.info("%s: done (job %s)", n, r["job_id"])
             elif state is None and outcome == "none" and unknown.get(n, 0) < 3:
                 unknown[n] = unknown.get(n, 0) + 1  # squeue may miss a job for a moment
@@ -269,10 +251,6 @@ def train_on_slurm(params: dict, names: list[str] | None = None, wait: bool = Tr
             break
         time.sleep(poll_seconds)
     for n, r in pending.items():
-        summaries[n] = {"job_id": r["job_id"], "state": states.get(r["job_id"], "UNKNOWN"),
-                        "log": r["log"]}
-    if failed:
-        raise SlurmError(f"{len(failed)} of {len(names)} runs failed on SLURM (the others "
-                         "finished or are still queued; run again to resubmit):\n  "
-                         + "\n  ".join(failed.values()))
-    return {n: summaries[n] for n in names if n in summaries}
+        results[n] = {"job_id": r["job_id"], "state": states.get(r["job_id"], "UNKNOWN"),
+                      "log": r["log"]}
+    return results, failed

@@ -1,0 +1,59 @@
+"""What the threshold study compares, fixed before any of its runs trained: the rows, the
+references, the sources of reference runs and the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...paths import ROOT
+from ..tables import COMPARE_METRICS
+
+#: (label, experiment, what changes from the published SR-TOD default), fixed before any ran
+ROWS = (
+    ("RH only (Tab. 4's middle row)", "rh_only", "no DGFE"),
+    ("SR-TOD, t measured, fixed", "thr_measured", "t"),
+    ("SR-TOD, adaptive t (per-image quantile of D)", "thr_quantile", "t follows D"),
+    ("SR-TOD, straight-through learned t", "thr_ste", "t learns"),
+    ("SR-TOD, no threshold (D used directly)", "thr_none", "no binarization"),
+)
+#: (label, experiment) of the references, run by every source
+REFERENCES = (("baseline", "faster_rcnn"), ("SR-TOD t = 40/255", "faster_rcnn_srtod"))
+STUDY_DIR = ROOT / "docs" / "results" / "threshold_study"
+#: which machine trained each of the study's runs, inferred from the sittings (``run, machine,
+#: sitting, evidence``; docs/results/threshold_study/README.md says how)
+MACHINES = STUDY_DIR / "machines.csv"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a set of reference runs comes from.
+
+    ``label`` names it in the tables; ``prefix`` starts its runs' names once materialized;
+    ``folder`` holds a published default's ``all_metrics.json`` (and ``runs.csv``,
+    ``provenance.json`` when kept), None for the study's own records; ``machine`` is the machine
+    that trained all its runs, for runs whose provenance does not name one, and ``machine_note``
+    says what it is; ``pooled``: its runs enter the pooled references."""
+
+    label: str
+    prefix: str
+    folder: Path | None = None
+    machine: str | None = None
+    machine_note: str = ""
+    pooled: bool = True
+
+
+#: the sources of the references; a published default joins the study with one more entry (a
+#: frozen copy of its docs/results/default files in a folder of its own, and a prefix)
+SOURCES = (
+    Source("this study", ""),
+    Source("published 79d673f", "published_", STUDY_DIR / "published_79d673f", machine="P",
+           machine_note="the machine that trained the default published at 79d673f (one make "
+                        "repro, 2026-11-27)"),
+)
+PUBLISHED_PREFIX = SOURCES[1].prefix
+#: the compared metrics: the benchmark's, and AP75 beside AP50 (a change of AP that AP50 does not
+#: show is one of localization, not of drones found)
+STUDY_METRICS = (*COMPARE_METRICS[:2], "AP75", *COMPARE_METRICS[2:])
+#: where the detections changed: size buckets and score thresholds (IoU 0.5)
+CHANGE_BUCKETS, CHANGE_SCORES = ("vt", "t"), (0.05, 0.3, 0.5)
