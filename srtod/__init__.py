@@ -18,6 +18,11 @@ from . import numerics as _numerics  # noqa: E402
 
 _numerics.apply_environment()
 
+# A third-party warning that a user cannot act on, silenced by its message (srtod.quiet)
+from . import quiet as _quiet  # noqa: E402
+
+_quiet.silence_known_warnings()
+
 __version__ = "0.1.0"
 
 #: Names importable from ``srtod`` without importing torch or mmdet until first used.

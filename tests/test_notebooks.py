@@ -1,6 +1,7 @@
 """Source notebooks are committed clean, parameterised for papermill, and thin."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,14 +35,37 @@ def test_every_stage_depends_on_the_whole_package():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_clean_and_parameterised(path):
+    """Committed without outputs; one `parameters` cell whose `profile = "auto"` reads the
+    workspace's last run, else smoke (tests/test_chapter.py runs both)."""
     nb = json.loads(path.read_text())
     assert nb["metadata"]["kernelspec"]["name"] == "srtod"  # the kernel `make setup` registers
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert not any(c.get("outputs") or c.get("execution_count") for c in code)
     tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert len(tagged) == 1 and 'profile = "smoke"' in "".join(tagged[0]["source"])
-    assert nb["cells"][0]["cell_type"] == "markdown"  # says what the stage does
+    assert len(tagged) == 1 and 'profile = "auto"' in "".join(tagged[0]["source"])
     assert sum(len("".join(c["source"]).splitlines()) for c in code) < 40  # logic lives in srtod/
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_reads_as_a_chapter(path):
+    """What it asks and its parameters first; a Chapter (profile, logs to a file, figures as
+    images) before any work; a conclusion computed by srtod.report.conclusions last, never typed
+    in; figures displayed through the chapter, not returned (`<Figure size ...>` under Agg)."""
+    nb = json.loads(path.read_text())
+    intro = "".join(nb["cells"][0]["source"])
+    assert nb["cells"][0]["cell_type"] == "markdown" and intro.startswith("# ")
+    assert "**Question.**" in intro and "**Parameters.**" in intro
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert f'Chapter("{path.stem}"' in code[1]
+    assert all("with chapter.quiet():" in c for c in code[2:] if "_stage(" in c or
+               "_experiments(" in c or "make_figures(" in c or "run_detect(" in c)
+    last = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"
+            and "".join(c["source"]).strip() == "## Conclusion"]
+    assert len(last) == 1
+    conclusion = "".join(nb["cells"][last[0] + 1]["source"])
+    assert conclusion.splitlines()[-1].startswith("Markdown(conclusions.")
+    assert not re.search(r'"[^"]{30,}"', conclusion)  # no sentence typed in
+    assert not any(c.rstrip().splitlines()[-1].startswith(("plot_", "fig")) for c in code)
 
 
 def test_nbstripout_keeps_the_parameters_tag(tmp_path):

@@ -87,6 +87,11 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
         shutil.copy2(figures / "threshold" / "threshold.json", out / "threshold.json")
     copied_figures = {name: shrink_png(path, out / name) for name, path in pictures.items()
                       if path.is_file()}
+    # the executed notebooks of the run, size-checked, beside its tables (srtod.report.published)
+    from ..report.published import publish_notebooks
+
+    notebooks = (publish_notebooks(results / "notebooks", out / "notebooks", results.parent)
+                 if any((results / "notebooks").glob("*.ipynb")) else {})
     timing_file = results / "repro_time.json"
     timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
     # the checkout that made the results; dvc.lock is what a run rewrites, not a code change
@@ -151,6 +156,9 @@ def publish(results: Path = RESULTS, docs: Path = DOCS_RESULTS) -> Path:
              "epochs of one and compares (`fingerprints.json`).", ""]
     for name in copied_tables:
         lines += [(out / name).read_text().strip(), ""]
+    if notebooks:
+        lines += ["## Notebooks", "", "The executed notebooks of this run, with their outputs: "
+                  + ", ".join(f"[{n}](notebooks/{n})" for n in notebooks) + ".", ""]
     lines += ["## Figures", ""]
     lines += [f"![{name}]({name})" for name in copied_figures]
     (out / "README.md").write_text("\n".join(lines) + "\n")
