@@ -9,22 +9,8 @@
 # test skips and `make report` builds the site without checking it.
 set -uo pipefail
 
-log() { printf '[install_chromium %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
   exit 0
 fi
-if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-  log "Chromium not installed and cannot install it here (needs root and apt-get): the browser check skips"
-  exit 0
-fi
-pkgs=(chromium chromium-driver)
-log "installing ${pkgs[*]} (apt-get)"
-export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/tmp/install_chromium.log 2>&1; then
-  apt-get update -q >>/tmp/install_chromium.log 2>&1
-  if ! apt-get install -y -q --no-install-recommends "${pkgs[@]}" >>/tmp/install_chromium.log 2>&1; then
-    log "apt-get install failed (see /tmp/install_chromium.log): the browser check skips"
-    exit 0
-  fi
-fi
-log "installed: $(dpkg-query -W -f='${Package} ${Version}  ' "${pkgs[@]}")"
+source "$(dirname "$0")/apt_install.sh"
+apt_install chromium "the browser check skips" chromium chromium-driver
