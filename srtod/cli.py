@@ -24,7 +24,8 @@ COMMANDS: dict[str, str] = {
                "CSV and visualisations",
     "export": "export a trained detector to ONNX (model.onnx + model.json) for ONNX Runtime",
     "threshold": "choose DGFE's threshold t for a data set from a trained model's difference maps",
-    "study": "the threshold study: record finished runs, rebuild its tables from the records",
+    "study": "a study (the threshold study, the ImageNet start's rows): record finished runs, "
+             "rebuild its tables from the records",
     "benchmark": "parameters, FLOPs and inference time (CPU/GPU) of detectors with and without SR-TOD",
     "probe": "train 24 steps of the default's configs and compare the fingerprint of data, losses "
              "and weights with the reference (is this machine bitwise reproducible?)",

@@ -4,6 +4,7 @@ records equal the tables built from the runs."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from srtod.stages.study import (
     PUBLISHED_PREFIX,
     ROWS,
     SOURCES,
+    THRESHOLD_STUDY,
     Source,
     materialize,
     materialize_source,
@@ -97,11 +99,12 @@ def test_records_round_trip_and_tables_equal(tmp_path):
     assert materialize(records, rebuilt) == sorted(runs)
     for results in (direct, rebuilt):
         materialize_source(results, published)
-    a = study_tables(direct, n_boot=50, ann_file=ann_file, sources=sources, machines=machines)
-    b = study_tables(rebuilt, n_boot=50, ann_file=ann_file, sources=sources, machines=machines)
+    design = replace(THRESHOLD_STUDY, sources=sources, machines=machines)
+    a = study_tables(direct, design, n_boot=50, ann_file=ann_file)
+    b = study_tables(rebuilt, design, n_boot=50, ann_file=ann_file)
     for key in a:
         pd.testing.assert_frame_equal(a[key], b[key])
-    assert study_markdown(a, sources=sources) == study_markdown(b, sources=sources)
+    assert study_markdown(a, design) == study_markdown(b, design)
 
     rows = a["rows"].set_index("experiment")
     assert rows.loc["rh_only", "seeds"] == "2 of 3" and rows.loc["thr_measured", "seeds"] == "0 of 3"
@@ -183,8 +186,8 @@ def test_pooled_references_and_machines(tmp_path):
     machines.write_text("run,machine\nfaster_rcnn,B\nfaster_rcnn_s1,B\nfaster_rcnn_s2,B\n"
                         "faster_rcnn_srtod,A\nfaster_rcnn_srtod_s1,B\nrh_only,A\nrh_only_s1,A\n")
     materialize_source(results, published)
-    tables = study_tables(results, n_boot=20, ann_file=ann_file, sources=sources,
-                          machines=machines)
+    design = replace(THRESHOLD_STUDY, sources=sources, machines=machines)
+    tables = study_tables(results, design, n_boot=20, ann_file=ann_file)
 
     def ap(run):
         return json.loads((run_dir("eval", run, results) / "metrics.json").read_text())[
@@ -219,7 +222,7 @@ def test_pooled_references_and_machines(tmp_path):
         "A/B, B/B, M1/B", "1 of 3")
     assert shared["SR-TOD t = 40/255 (published 79d673f)", "baseline (published 79d673f)"] == (
         "P/P, P/P+2t, P/P", "3 of 3")  # one machine; the threads differ at seed 1
-    text = study_markdown(tables, sources=sources)
+    text = study_markdown(tables, design)
     assert "M1: AMD EPYC 7R13 (family 25)" in text and "P: P's" in text and "+Nt" in text
     assert "| AP | 6 (B x3, P x2, P+2t x1) |" in text
 
@@ -237,7 +240,6 @@ def test_record_refuses_lossy_detections(tmp_path):
 def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys):
     """``srtod study tables`` from a records folder alone (no local runs): markdown, CSVs, figure."""
     import srtod.commands.study as command
-    import srtod.paths
     import srtod.stages.study
     import srtod.stages.study.build
 
@@ -247,14 +249,14 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     records = tmp_path / "docs" / "records"
     for run in ("faster_rcnn", "faster_rcnn_srtod", "thr_none"):
         write_record(run, direct, records, ann_file=ann_file)
-    monkeypatch.setattr(srtod.paths, "study_records", lambda: records)
+    monkeypatch.setitem(srtod.stages.study.DESIGNS, "threshold",
+                        replace(THRESHOLD_STUDY, folder=records.parent))
     # the records' test set: found by its hash (here the fake ground truth, not a generated set)
     monkeypatch.setattr(srtod.stages.study.build, "study_ground_truth",
-                        lambda recs, tmp: ann_file if srtod.stages.study.read_record(
+                        lambda recs, tmp, profile: ann_file if srtod.stages.study.read_record(
                             next(recs.glob("*.npz")))["record"]["test_annotations_sha256"]
                         == srtod.stages.study.file_sha256(ann_file) else None)
-    monkeypatch.setattr(srtod.stages.study.build, "study_records", lambda: records)
-    monkeypatch.setattr(command, "record_runs", lambda runs: [])
+    monkeypatch.setattr(command, "record_runs", lambda runs, design: [])
     from srtod.cli import main
 
     assert main(["study", "tables", "--bootstrap", "20"]) == 0

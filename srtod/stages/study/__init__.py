@@ -1,4 +1,6 @@
-"""The threshold study (profile ``study``): committed run records and the tables built from them.
+"""The threshold study (profile ``study``) and the ImageNet start's rows (profile ``imagenet``):
+committed run records and the tables built from them, one :class:`~.design.Design` each
+(:data:`DESIGNS`).
 
 A run of 60 epochs takes 25-55 min of one core, so the study's 21 runs span several sittings and
 machines. Each finished run leaves a **record** in ``docs/results/threshold_study/records/<run>.npz``
@@ -32,6 +34,8 @@ from .compare import (
     welch_interval,
 )
 from .design import (
+    DESIGNS,
+    IMAGENET_STUDY,
     MACHINES,
     PUBLISHED_PREFIX,
     REFERENCES,
@@ -39,12 +43,14 @@ from .design import (
     SOURCES,
     STUDY_DIR,
     STUDY_METRICS,
+    THRESHOLD_STUDY,
+    Design,
     Source,
 )
 from .records import file_sha256, materialize, materialize_source, read_record, write_record
 from .writeup import machine_legend, study_figure, study_markdown
 
-__all__ = ["MACHINES", "PUBLISHED_PREFIX", "REFERENCES", "ROWS", "SOURCES", "STUDY_DIR",
+__all__ = ["DESIGNS", "IMAGENET_STUDY", "THRESHOLD_STUDY", "Design", "MACHINES", "PUBLISHED_PREFIX", "REFERENCES", "ROWS", "SOURCES", "STUDY_DIR",
            "STUDY_METRICS", "Source", "build_study", "coverage_row", "detection_changes",
            "file_sha256", "machine_legend", "materialize", "materialize_source",
            "pooled_references", "read_record", "run_machines", "study_figure",

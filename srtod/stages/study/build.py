@@ -7,19 +7,19 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ...paths import PREPARED, study_records
+from ...paths import PREPARED
 from .compare import study_tables
-from .design import SOURCES
+from .design import THRESHOLD_STUDY, Design
 from .records import file_sha256, materialize, materialize_source, read_record
 from .writeup import study_figure, study_markdown
 
 log = logging.getLogger(__name__)
 
 
-def study_ground_truth(records: Path, tmp: Path,
+def study_ground_truth(records: Path, tmp: Path, profile: str = THRESHOLD_STUDY.profile,
                        prepared: Path = PREPARED / "annotations" / "test.json") -> Path:
     """The test annotations the records were scored on: ``prepared`` when its hash is theirs,
-    else the study profile's data generated anew under ``tmp`` (the synthetic set is
+    else ``profile``'s data generated anew under ``tmp`` (the synthetic set is
     deterministic). A path that does not exist when neither matches (no image-level intervals)."""
     from ..params import load_params
     from ..prepare import prepare_data
@@ -31,22 +31,22 @@ def study_ground_truth(records: Path, tmp: Path,
                          "sets; the study pairs runs on the same images only")
     if not wanted or (prepared.is_file() and file_sha256(prepared) in wanted):
         return prepared
-    params = load_params(profile="study")
+    params = load_params(profile=profile)
     if params["active"]["data"]["name"] != "synthetic":
         return tmp / "missing.json"
     prepare_data(params, out=tmp / "prepared", results=tmp / "data")
     generated = tmp / "prepared" / "annotations" / "test.json"
     if file_sha256(generated) not in wanted:
-        log.warning("the study profile's test set does not match the records' (hash): "
-                    "no image-level intervals")
+        log.warning("the %s profile's test set does not match the records' (hash): "
+                    "no image-level intervals", profile)
         return tmp / "missing.json"
     return generated
 
 
-def build_study(out: Path, records: Path | None = None, n_boot: int = 1000,
-                sources=SOURCES) -> dict[str, Any]:
-    """Rebuild the study in ``out`` from every record (default: the committed ones) and the
-    published sources' metrics: ``study.md``, a CSV per table of :func:`study_tables`,
+def build_study(out: Path, design: Design = THRESHOLD_STUDY, records: Path | None = None,
+                n_boot: int = 1000) -> dict[str, Any]:
+    """Rebuild the ``design``'s study in ``out`` from every record (default: its committed ones)
+    and the published sources' metrics: ``study.md``, a CSV per table of :func:`study_tables`,
     ``paired_differences.png`` and ``detection_changes.png``. Returns the tables, the markdown and
     the runs recorded."""
     import shutil
@@ -54,24 +54,24 @@ def build_study(out: Path, records: Path | None = None, n_boot: int = 1000,
 
     from ...viz import plot_detection_changes, save
 
-    records = study_records() if records is None else Path(records)
+    records = design.records if records is None else Path(records)
     tmp = Path(tempfile.mkdtemp(prefix="srtod-study-"))
     try:
         runs = materialize(records, tmp)
-        for source in sources:
+        for source in design.sources:
             if source.folder is not None:
                 materialize_source(tmp, source)
-        tables = study_tables(tmp, n_boot=n_boot, ann_file=study_ground_truth(records, tmp),
-                              sources=sources)
+        tables = study_tables(tmp, design, n_boot=n_boot,
+                              ann_file=study_ground_truth(records, tmp, design.profile))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for key, df in tables.items():
         df.to_csv(out / f"{key}.csv", index=False, float_format="%.4f")
-    text = study_markdown(tables, sources=sources)
+    text = study_markdown(tables, design)
     (out / "study.md").write_text(text)
-    save(study_figure(tables["compare"]), out / "paired_differences.png")
+    save(study_figure(tables["compare"], design), out / "paired_differences.png")
     if not tables["detection_changes"].empty:
         save(plot_detection_changes(tables["detection_changes"]), out / "detection_changes.png")
     return {"tables": tables, "markdown": text, "runs": runs}

@@ -16,24 +16,18 @@ import pandas as pd
 from ...paths import PREPARED, run_dir
 from ..params import profile_groups
 from ..tables import compare_runs, load_record
-from .design import (
-    CHANGE_BUCKETS,
-    CHANGE_SCORES,
-    MACHINES,
-    REFERENCES,
-    ROWS,
-    SOURCES,
-    STUDY_METRICS,
-)
+from .design import CHANGE_BUCKETS, CHANGE_SCORES, STUDY_METRICS, THRESHOLD_STUDY, Design
 
 
-def run_machines(runs: list[str], results: Path, sources=SOURCES,
-                 machines: Path = MACHINES) -> pd.DataFrame:
-    """Per run: the machine that trained it (``machines``' inferred label, else the machine its
-    training summary names, else its source's), its threads and where the machine came from."""
+def run_machines(runs: list[str], results: Path,
+                 design: Design = THRESHOLD_STUDY) -> pd.DataFrame:
+    """Per run: the machine that trained it (the design's inferred ``machines`` label, else the
+    machine its training summary names, else its source's), its threads and where the machine
+    came from."""
+    machines = design.machines
     known = (pd.read_csv(machines).set_index("run")["machine"].to_dict()
-             if Path(machines).is_file() else {})
-    by_prefix = sorted(sources, key=lambda src: -len(src.prefix))
+             if machines is not None and Path(machines).is_file() else {})
+    by_prefix = sorted(design.sources, key=lambda src: -len(src.prefix))
     out = []
     for run in runs:
         source = next(src for src in by_prefix if run.startswith(src.prefix))
@@ -90,14 +84,14 @@ def _verdict(low: float, high: float) -> str:
 
 
 def pooled_references(results: Path, labels: dict[str, str], seeds: int = 3,
-                      sources=SOURCES, metrics=STUDY_METRICS) -> pd.DataFrame:
+                      design: Design = THRESHOLD_STUDY, metrics=STUDY_METRICS) -> pd.DataFrame:
     """SR-TOD at 40/255 minus the baseline over the runs of every pooled source (unpaired: a
     seed's pairing holds on one machine only): per metric, each reference's runs, mean ± std
     and machines, and the difference of means with Welch's 95% interval over runs."""
-    (_, base_exp), (_, srtod_exp) = REFERENCES
+    (_, base_exp), (_, srtod_exp) = design.references
     done = {}
     for exp in (base_exp, srtod_exp):
-        runs = [src.prefix + r for src in sources if src.pooled
+        runs = [src.prefix + r for src in design.sources if src.pooled
                 for r in _seed_runs(exp, seeds).values()]
         done[exp] = [(r, rec) for r, rec in ((r, load_record(r, results)) for r in runs)
                      if rec.get("enabled")]
@@ -146,18 +140,18 @@ def coverage_row(records: list[dict]) -> dict[str, Any]:
     return row
 
 
-def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
-                 ann_file: Path = PREPARED / "annotations" / "test.json",
-                 metrics=STUDY_METRICS, sources=SOURCES,
-                 machines: Path = MACHINES) -> dict[str, pd.DataFrame]:
-    """The study from ``results`` (materialized records, plus each published source's runs):
+def study_tables(results: Path, design: Design = THRESHOLD_STUDY, n_boot: int = 1000,
+                 seeds: int = 3, ann_file: Path = PREPARED / "annotations" / "test.json",
+                 metrics=STUDY_METRICS) -> dict[str, pd.DataFrame]:
+    """The ``design``'s study from ``results`` (materialized records, plus each published
+    source's runs):
 
     * ``rows``: per row and reference run, seeds done ("k of 3"), mean ± std of each metric, the
       machine of each seed's run;
     * ``compare``: each row minus each reference, paired by seed, both intervals; and SR-TOD at
       40/255 minus the baseline of the same source (the default benchmark's comparison, on the
       study's own runs with both intervals); each with the machines of its seed pairs
-      (``machines``: row/reference per seed) and how many pairs share a machine;
+      (row/reference per seed) and how many pairs share a machine;
     * ``pooled``: SR-TOD at 40/255 minus the baseline over every pooled source's runs, Welch's
       interval (:func:`pooled_references`);
     * ``coverage``: D_b's coverage and final t per row;
@@ -166,15 +160,15 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
     * ``run_machines``: the machine and threads of every run (:func:`run_machines`).
     """
     rows, compare, coverage, cache = [], [], [], {}
-    own_source = next(src for src in sources if not src.prefix)
-    labelled = [(label, exp, change, None) for label, exp, change in ROWS] + [
+    sources, references = design.sources, design.references
+    labelled = [(label, exp, change, None) for label, exp, change in design.rows] + [
         (f"{label} ({src.label})", src.prefix + exp, "reference", src)
-        for label, exp in REFERENCES for src in sources]
+        for label, exp in references for src in sources]
     every = [r for _, exp, _, _ in labelled for r in _seed_runs(exp, seeds).values()]
-    which = run_machines(every, results, sources, machines)
+    which = run_machines(every, results, design)
     which = which[[load_record(r, results).get("enabled", False) for r in which["run"]]]
     labels = _labels(which)
-    (base_label, base_exp), (_, srtod_exp) = REFERENCES
+    (base_label, base_exp), (_, srtod_exp) = references
     for label, exp, change, own in labelled:
         runs = _seed_runs(exp, seeds)
         done = [rec for rec in (load_record(r, results) for r in runs.values())
@@ -189,7 +183,7 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
         rows.append(row)
         coverage.append({"row": label, "seeds": row["seeds"], **coverage_row(done)})
         if own is None:  # a row: against every reference
-            refs = [(rl, r, src) for rl, r in REFERENCES for src in sources]
+            refs = [(rl, r, src) for rl, r in references for src in sources]
         elif exp == own.prefix + srtod_exp:  # SR-TOD at 40/255: against its source's baseline
             refs = [(base_label, base_exp, own)]
         else:
@@ -204,10 +198,10 @@ def study_tables(results: Path, n_boot: int = 1000, seeds: int = 3,
                 compare.append({"row": label, "reference": f"{ref_label} ({src.label})", **r,
                                 "machines": ", ".join(f"{x}/{y}" for x, y in shared),
                                 "same machine": f"{same} of {len(shared)}"})
-    changed = [(label, exp) for label, exp, _ in ROWS] + [
-        (f"{REFERENCES[1][0]} ({own_source.label})", srtod_exp)]
+    changed = [(label, exp) for label, exp, _ in design.rows] + [
+        (f"{references[1][0]} ({design.own.label})", srtod_exp)]
     return {"rows": pd.DataFrame(rows), "compare": pd.DataFrame(compare),
-            "pooled": pooled_references(results, labels, seeds, sources, metrics),
+            "pooled": pooled_references(results, labels, seeds, design, metrics),
             "coverage": pd.DataFrame(coverage),
             "detection_changes": detection_changes(changed, base_exp, seeds, cache, labels),
             "run_machines": which.assign(label=[labels[r] for r in which["run"]])}

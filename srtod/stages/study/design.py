@@ -1,12 +1,14 @@
-"""What the threshold study compares, fixed before any of its runs trained: the rows, the
-references, the sources of reference runs and the metrics."""
+"""What a study compares, fixed before any of its runs trained: the rows, the references, the
+sources of reference runs and the metrics. Two studies share the machinery: the threshold study
+(:data:`THRESHOLD_STUDY`, on the default's setting) and the ImageNet start's rows
+(:data:`IMAGENET_STUDY`, docs/results/imagenet)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...paths import ROOT
+from ...paths import ROOT, study_records
 from ..tables import COMPARE_METRICS
 
 #: (label, experiment, what changes from the published SR-TOD default), fixed before any ran
@@ -19,7 +21,7 @@ ROWS = (
 )
 #: (label, experiment) of the references, run by every source
 REFERENCES = (("baseline", "faster_rcnn"), ("SR-TOD t = 40/255", "faster_rcnn_srtod"))
-STUDY_DIR = ROOT / "docs" / "results" / "threshold_study"
+STUDY_DIR = study_records().parent
 #: which machine trained each of the study's runs, inferred from the sittings (``run, machine,
 #: sitting, evidence``; docs/results/threshold_study/README.md says how)
 MACHINES = STUDY_DIR / "machines.csv"
@@ -52,6 +54,49 @@ SOURCES = (
                         "repro, 2026-11-27)"),
 )
 PUBLISHED_PREFIX = SOURCES[1].prefix
+
+
+@dataclass(frozen=True)
+class Design:
+    """One study: ``rows`` (label, experiment, what changes) each compared, paired by seed, with
+    both ``references`` ((label, experiment) of the baseline, then of SR-TOD at t = 40/255) of
+    every source; the runs of ``profile`` (whose data the records were scored on), recorded in
+    ``folder/records``; ``machines``: the machine of each run inferred from the sittings, where
+    the runs' provenance does not name it (None: none inferred)."""
+
+    name: str
+    title: str
+    profile: str
+    folder: Path
+    rows: tuple[tuple[str, str, str], ...]
+    references: tuple[tuple[str, str], tuple[str, str]]
+    sources: tuple[Source, ...] = field(default=(Source("this study", ""),))
+    machines: Path | None = None
+
+    @property
+    def records(self) -> Path:
+        """The committed run records, ``<folder>/records``."""
+        return self.folder / "records"
+
+    @property
+    def own(self) -> Source:
+        """The source whose runs the study trained itself (no prefix)."""
+        return next(src for src in self.sources if not src.prefix)
+
+
+THRESHOLD_STUDY = Design("threshold", "Threshold study", "study", STUDY_DIR, ROWS, REFERENCES,
+                         SOURCES, MACHINES)
+#: the ImageNet start's rows (docs/results/imagenet/README.md, fixed before any ran), at the
+#: schedule its convergence check chose: 18 epochs (the experiments ``*_long``)
+IMAGENET_SCHEDULE = "_long"
+IMAGENET_STUDY = Design(
+    "imagenet", "ImageNet start (MobileNetV2)", "imagenet", ROOT / "docs" / "results" / "imagenet",
+    rows=(("RH only", f"mnv2_rh_only{IMAGENET_SCHEDULE}", "no DGFE"),
+          ("SR-TOD, t measured, fixed", f"mnv2_thr_measured{IMAGENET_SCHEDULE}", "t")),
+    references=(("baseline", f"mnv2_faster_rcnn{IMAGENET_SCHEDULE}"),
+                ("SR-TOD t = 40/255", f"mnv2_faster_rcnn_srtod{IMAGENET_SCHEDULE}")),
+    sources=(Source("this benchmark", ""),))
+DESIGNS = {d.name: d for d in (THRESHOLD_STUDY, IMAGENET_STUDY)}
 #: the compared metrics: the benchmark's, and AP75 beside AP50 (a change of AP that AP50 does not
 #: show is one of localization, not of drones found)
 STUDY_METRICS = (*COMPARE_METRICS[:2], "AP75", *COMPARE_METRICS[2:])

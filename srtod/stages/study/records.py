@@ -35,7 +35,7 @@ def file_sha256(path: Path) -> str:
 def write_record(run: str, results: Path = RESULTS, out: Path | None = None,
                  ann_file: Path = PREPARED / "annotations" / "test.json") -> Path:
     """Record evaluated run ``run`` (``results/eval/<run>`` and ``results/train/<run>``) as
-    ``<out>/<run>.npz``, with the hash of the test annotations it was scored on (``ann_file``);
+    ``<out>/<run>.npz`` (default: the threshold study's records), with the hash of the test annotations it was scored on (``ann_file``);
     an existing record of the same content is left untouched."""
     out = study_records() if out is None else Path(out)
     metrics = json.loads((run_dir("eval", run, results) / "metrics.json").read_text())

@@ -7,16 +7,16 @@ import math
 
 import pandas as pd
 
-from .design import SOURCES, STUDY_METRICS
+from .design import STUDY_METRICS, THRESHOLD_STUDY, Design
 
 
 def _num(v, fmt="{:.1f}") -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
 
 
-def machine_legend(which: pd.DataFrame, sources=SOURCES) -> str:
+def machine_legend(which: pd.DataFrame, design: Design = THRESHOLD_STUDY) -> str:
     """What each machine label of the tables stands for (``which``: the ``run_machines`` table)."""
-    notes = {src.label: src.machine_note for src in sources}
+    notes = {src.label: src.machine_note for src in design.sources}
     described: dict[str, list[str]] = {}
     for _, r in which.iterrows():
         base = r["label"].split("+")[0]
@@ -34,14 +34,14 @@ def machine_legend(which: pd.DataFrame, sources=SOURCES) -> str:
     return "Machines: " + text + "."
 
 
-def study_markdown(tables: dict[str, pd.DataFrame], metrics=STUDY_METRICS,
-                   sources=SOURCES) -> str:
-    """The study's tables as markdown, with the verdict of each interval in words and the
+def study_markdown(tables: dict[str, pd.DataFrame], design: Design = THRESHOLD_STUDY,
+                   metrics=STUDY_METRICS) -> str:
+    """The ``design``'s tables as markdown, with the verdict of each interval in words and the
     machines of each comparison's runs."""
     rows, compare, coverage = tables["rows"], tables["compare"], tables["coverage"]
-    out = ["### Threshold study: every row, test split (mean ± std over the seeds done)", ""]
+    out = [f"### {design.title}: every row, test split (mean ± std over the seeds done)", ""]
     if "run_machines" in tables and not tables["run_machines"].empty:
-        out += [machine_legend(tables["run_machines"], sources), ""]
+        out += [machine_legend(tables["run_machines"], design), ""]
     out += ["| row | changes | seeds | machines (by seed) | " + " | ".join(metrics) + " |",
             "|" + "|".join(" --- " for _ in range(4 + len(metrics))) + "|"]
     for _, r in rows.iterrows():
@@ -67,8 +67,8 @@ def study_markdown(tables: dict[str, pd.DataFrame], metrics=STUDY_METRICS,
                    f"{r['difference']:+.1f} | {seed_ci} | {img_ci} | {r['seed-level CI']} / "
                    f"{r['image-level CI']} |")
     pooled = tables.get("pooled")
-    if pooled is not None and not pooled.empty:
-        pooled_sources = ", ".join(src.label for src in sources if src.pooled)
+    if pooled is not None and not pooled.empty and sum(s.pooled for s in design.sources) > 1:
+        pooled_sources = ", ".join(src.label for src in design.sources if src.pooled)
         out += ["", "### SR-TOD t = 40/255 - baseline, runs pooled over the sources "
                 f"({pooled_sources}; unpaired, 95% Welch interval over runs)", "",
                 "Every run of each reference, whatever its source and machine: mean ± std over "
@@ -105,7 +105,8 @@ def study_markdown(tables: dict[str, pd.DataFrame], metrics=STUDY_METRICS,
         cells = [_num(r.get(c), "{:.2f}") for c in cols]
         out.append(f"| {r['row']} | {r['seeds']} | " + " | ".join(cells) + " |")
     if changes is not None and not changes.empty:
-        out += ["", "### Where the detections changed (row - baseline of this study, IoU 0.5)", "",
+        out += ["", f"### Where the detections changed (row - baseline of {design.own.label}, IoU 0.5)",
+                "",
                 "Hits: test drones of the bucket (AI-TOD's area ranges: very tiny area <= 64 "
                 "px^2) matched by a detection scoring at least the threshold; false positives: "
                 "such detections of the bucket's size that match nothing. Per seed (0, 1, 2), "
@@ -124,18 +125,20 @@ def study_markdown(tables: dict[str, pd.DataFrame], metrics=STUDY_METRICS,
     return "\n".join(out) + "\n"
 
 
-def study_figure(compare: pd.DataFrame, metrics=("AP", "APvt", "ARvt")):
+def study_figure(compare: pd.DataFrame, design: Design = THRESHOLD_STUDY,
+                 metrics=("AP", "APvt", "ARvt")):
     """The paired differences of every row to the references trained for the study (both
     intervals), one axis per metric (:func:`srtod.viz.plot_paired_differences`)."""
+    own = f" ({design.own.label})"
     from ...viz import plot_paired_differences
 
     if compare.empty:
         return plot_paired_differences(compare.reindex(columns=[
             "experiment", "metric", "difference", "t low", "t high", "bootstrap low",
             "bootstrap high"]))
-    sub = compare[compare["reference"].str.endswith("(this study)")
+    sub = compare[compare["reference"].str.endswith(own)
                   & compare["metric"].isin(metrics)].copy()
-    reference = sub["reference"].str.replace(" (this study)", "", regex=False)
+    reference = sub["reference"].str.replace(own, "", regex=False)
     sub["experiment"] = (sub["row"] + "\nvs " + reference + " (" + sub["seeds"].astype(str)
                          + " seeds)")
     return plot_paired_differences(sub)
