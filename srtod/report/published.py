@@ -23,6 +23,16 @@ MAX_NOTEBOOK_BYTES = 1_500_000  # one published notebook, figures included
 MAX_TOTAL_BYTES = 5_000_000  # every published notebook of a profile together
 
 
+def notebook_title(nb: dict) -> str:
+    """A notebook's first markdown heading, without its ``#``."""
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return "notebook"
+
+
 def shrink_png_bytes(data: bytes, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
     """``data`` (a PNG) downscaled and palette-quantised until at most ``max_bytes`` (as
     :func:`srtod.stages.publish.shrink_png` does for the published figures)."""
@@ -114,7 +124,6 @@ def publish_notebooks(source: Path, out: Path, workspace: Path | None = None,
 def notebooks_readme(notebooks: dict[str, dict], sizes: dict[str, int]) -> str:
     """The index of a folder of published notebooks: each one's title, its parameters, when it
     ran and its size."""
-    from .site import notebook_title
 
     lines = ["# The executed notebooks", "",
              "The pipeline's notebooks as they ran for the tables beside this folder, with their "

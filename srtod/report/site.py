@@ -27,7 +27,7 @@ from html import escape
 from pathlib import Path
 
 from ..paths import ROOT
-from .published import notebook_markdown
+from .published import notebook_markdown, notebook_title
 
 SITE = ROOT / "build" / "report"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -65,16 +65,6 @@ def _notebook_of_markdown(text: str, title: str) -> dict:
                                                   "language": "python"},
                    "language_info": {"name": "python"}}
     return nb
-
-
-def notebook_title(nb: dict) -> str:
-    """A notebook's first markdown heading, without its ``#``."""
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            for line in "".join(cell["source"]).splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return "notebook"
 
 
 def notebook_conclusion(nb: dict) -> str:
