@@ -571,9 +571,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheel", type=Path, help=f"the {WHEEL_NAME} file (default: pip "
                         "download it into --wheel-cache)")
     parser.add_argument("--wheel-cache", type=Path, default=Path("/tmp/srtod-deepforest-wheel"))
-    parser.add_argument("--data-dir", type=Path, default=Path("/work/realdata/deepforest_yell"),
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "work_dirs" / "real_images" / "data",
                         help="the COCO-layout folder to build (kept out of git)")
-    parser.add_argument("--work-root", type=Path, default=Path("/work/realdata/runs"),
+    parser.add_argument("--work-root", type=Path, default=ROOT / "work_dirs" / "real_images" / "runs",
                         help="training work dirs, <model>_e<epochs>_s<seed>")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "real_images",
                         help="where real_images.json and real_images.md go")
