@@ -86,11 +86,13 @@ class Design:
 
 THRESHOLD_STUDY = Design("threshold", "Threshold study", "study", STUDY_DIR, ROWS, REFERENCES,
                          SOURCES, MACHINES)
-#: the ImageNet start's rows (docs/results/imagenet/README.md, fixed before any ran), at the
-#: schedule its convergence check chose: 18 epochs (the experiments ``*_long``)
+#: the ImageNet start's rows (docs/results/imagenet/README.md, fixed before any ran) at 128 px and
+#: the schedule its convergence check chose, 18 epochs (the experiments ``*_long``); trained before
+#: the size check chose 256 px, where the rows run next (``*_256_18e``)
 IMAGENET_SCHEDULE = "_long"
 IMAGENET_STUDY = Design(
-    "imagenet", "ImageNet start (MobileNetV2)", "imagenet", ROOT / "docs" / "results" / "imagenet",
+    "imagenet", "ImageNet start (MobileNetV2, 128 px, 18 epochs)", "imagenet",
+    ROOT / "docs" / "results" / "imagenet",
     rows=(("RH only", f"mnv2_rh_only{IMAGENET_SCHEDULE}", "no DGFE"),
           ("SR-TOD, t measured, fixed", f"mnv2_thr_measured{IMAGENET_SCHEDULE}", "t")),
     references=(("baseline", f"mnv2_faster_rcnn{IMAGENET_SCHEDULE}"),
