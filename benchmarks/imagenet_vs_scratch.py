@@ -1,5 +1,5 @@
-"""Does an ImageNet start change the verdict? The ImageNet start's rows (docs/results/imagenet,
-``python -m srtod study tables --design imagenet``) beside the same rows trained from scratch:
+"""Does an ImageNet start change the verdict? The ImageNet start's rows (docs/results/imagenet/rows_128px,
+``python -m srtod study tables --design imagenet --out docs/results/imagenet/rows_128px``) beside the same rows trained from scratch:
 the threshold study's own runs (docs/results/threshold_study) and the published default
 (docs/results/default, SR-TOD at 40/255 only). Each row minus its baseline, paired by seed, with
 the seed-level and the image-level 95% intervals, read from the committed ``compare.csv`` files.
@@ -40,7 +40,7 @@ def _find(compare: pd.DataFrame, row: str, reference: str, metric: str) -> pd.Se
 
 
 def table(imagenet: pd.DataFrame, scratch: pd.DataFrame, published: pd.DataFrame) -> str:
-    out = ["| row | metric | ImageNet MobileNetV2, 18 epochs | from scratch, threshold study, "
+    out = ["| row | metric | ImageNet MobileNetV2, 128 px, 18 epochs | from scratch, threshold study, "
            "60 epochs | from scratch, published default, 60 epochs |",
            "| --- | --- | --- | --- | --- |"]
     for label, imagenet_row, scratch_row in ROWS:
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     text = ("Each cell: row - baseline (AI-TOD protocol, percent), the seed-level and the "
             "image-level 95% interval, the seeds paired.\n\n"
-            + table(pd.read_csv(RESULTS / "imagenet" / "compare.csv"),
+            + table(pd.read_csv(RESULTS / "imagenet" / "rows_128px" / "compare.csv"),
                     pd.read_csv(RESULTS / "threshold_study" / "compare.csv"),
                     pd.read_csv(RESULTS / "default" / "compare.csv")))
     print(text)
