@@ -4,7 +4,8 @@
 - Schedule: 12 epochs pass when the mean test-AP gain from 12 to 18 epochs (``*_long``, paired by
   seed) is below the seed spread (sample standard deviation over the seeds at 12 epochs), for the
   baseline and SR-TOD; where they fail, 18 epochs are checked the same way against 27
-  (``*_27e``).
+  (``*_27e``). Once 256 px won, 18 -> 27 epochs is checked again at 256 px (``*_256_18e`` ->
+  ``*_256_27e``).
 - Input size: 256 px replaces 128 px when the baseline's mean AP gain at 256 px (paired by seed)
   is above the seed spread at 128 px.
 
@@ -33,7 +34,11 @@ CHECKS = (("schedule: 12 -> 18 epochs", "mnv2_faster_rcnn", "mnv2_faster_rcnn_lo
           ("schedule: 18 -> 27 epochs", "mnv2_faster_rcnn_long", "mnv2_faster_rcnn_27e", "below"),
           ("schedule: 18 -> 27 epochs", "mnv2_faster_rcnn_srtod_long", "mnv2_faster_rcnn_srtod_27e",
            "below"),
-          ("input size: 128 -> 256 px", "mnv2_faster_rcnn", "mnv2_faster_rcnn_256", "above"))
+          ("input size: 128 -> 256 px", "mnv2_faster_rcnn", "mnv2_faster_rcnn_256", "above"),
+          ("schedule at 256 px: 18 -> 27 epochs", "mnv2_faster_rcnn_256_18e",
+           "mnv2_faster_rcnn_256_27e", "below"),
+          ("schedule at 256 px: 18 -> 27 epochs", "mnv2_faster_rcnn_srtod_256_18e",
+           "mnv2_faster_rcnn_srtod_256_27e", "below"))
 METRICS = ("AP", "APvt")
 
 

@@ -63,6 +63,8 @@ import zipfile  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from srtod.provenance import file_sha256  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The wheel and the files taken from it (sha256 of the files as shipped in deepforest 2.1.0).
@@ -114,14 +116,6 @@ class Box:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def parse_voc(text: str | bytes) -> tuple[int, int, list[Box]]:
@@ -257,7 +251,7 @@ def prepare(args) -> dict:
     """Check the wheel, build the data folder (unless it is there and was built from the same
     files), run ``srtod validate`` on it; returns the data provenance."""
     wheel = get_wheel(args.wheel, args.wheel_cache, args.python)
-    wheel_sha = sha256_file(wheel)
+    wheel_sha = file_sha256(wheel)
     if wheel_sha != WHEEL_SHA256:  # another build of the same version: the files' hashes decide
         print(f"note: {wheel.name} has sha256 {wheel_sha}, not {WHEEL_SHA256}; checking the "
               "files in it")

@@ -115,6 +115,17 @@ def provenance() -> dict:
             "numerics": state(), "source": source()}
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 (64 hex digits) of one file, read in 1 MiB pieces: weights, annotations, wheels."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def tree_fingerprint(folder: Path) -> str | None:
     """SHA-256 (16 hex digits) of every file under ``folder`` (relative paths and bytes, links
     followed); None when it does not exist. The prepared data of a run."""

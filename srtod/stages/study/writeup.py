@@ -14,6 +14,16 @@ def _num(v, fmt="{:.1f}") -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
 
 
+def _mean_std(mean, std) -> str:
+    """``mean ± std``, or the mean alone where the spread is unknown (one seed)."""
+    return _num(mean) if std is None or math.isnan(std) else f"{_num(mean)} ± {_num(std)}"
+
+
+def _interval(low, high) -> str:
+    """A signed 95% interval ``[low, high]``, or ``-`` where it could not be computed."""
+    return "-" if math.isnan(low) else f"[{low:+.1f}, {high:+.1f}]"
+
+
 def machine_legend(which: pd.DataFrame, design: Design = THRESHOLD_STUDY) -> str:
     """What each machine label of the tables stands for (``which``: the ``run_machines`` table)."""
     notes = {src.label: src.machine_note for src in design.sources}
@@ -45,8 +55,7 @@ def study_markdown(tables: dict[str, pd.DataFrame], design: Design = THRESHOLD_S
     out += ["| row | changes | seeds | machines (by seed) | " + " | ".join(metrics) + " |",
             "|" + "|".join(" --- " for _ in range(4 + len(metrics))) + "|"]
     for _, r in rows.iterrows():
-        cells = [f"{_num(r[m])} ± {_num(r[f'{m} std'])}" if not math.isnan(r[f"{m} std"])
-                 else _num(r[m]) for m in metrics]
+        cells = [_mean_std(r[m], r[f"{m} std"]) for m in metrics]
         out.append(f"| {r['row']} | {r['changes']} | {r['seeds']} | {r.get('machines', '')} | "
                    + " | ".join(cells) + " |")
     out += ["", "### Paired differences (row - reference, by seed; 95% intervals)", "",
@@ -59,9 +68,8 @@ def study_markdown(tables: dict[str, pd.DataFrame], design: Design = THRESHOLD_S
             "seed-level CI | image-level CI | verdict (seed / image) |",
             "|" + "|".join(" --- " for _ in range(9)) + "|"]
     for _, r in compare.iterrows():
-        seed_ci = "-" if math.isnan(r["t low"]) else f"[{r['t low']:+.1f}, {r['t high']:+.1f}]"
-        img_ci = ("-" if math.isnan(r["bootstrap low"])
-                  else f"[{r['bootstrap low']:+.1f}, {r['bootstrap high']:+.1f}]")
+        seed_ci = _interval(r["t low"], r["t high"])
+        img_ci = _interval(r["bootstrap low"], r["bootstrap high"])
         out.append(f"| {r['row']} | {r['reference']} | {r['metric']} | {r['seeds']} | "
                    f"{r.get('machines', '')} ({r.get('same machine', '?')} shared) | "
                    f"{r['difference']:+.1f} | {seed_ci} | {img_ci} | {r['seed-level CI']} / "
@@ -79,8 +87,8 @@ def study_markdown(tables: dict[str, pd.DataFrame], design: Design = THRESHOLD_S
                 "difference | 95% CI (Welch, df) | verdict |",
                 "|" + "|".join(" --- " for _ in range(8)) + "|"]
         for _, r in pooled.iterrows():
-            ci = ("-" if math.isnan(r["welch low"]) else
-                  f"[{r['welch low']:+.1f}, {r['welch high']:+.1f}] (df {r['df']:.1f})")
+            ci = _interval(r["welch low"], r["welch high"])
+            ci += "" if ci == "-" else f" (df {r['df']:.1f})"
             out.append(f"| {r['metric']} | {r['baseline runs']} ({r['baseline machines']}) | "
                        f"{_num(r['baseline mean'])} ± {_num(r['baseline std'])} | "
                        f"{r['SR-TOD runs']} ({r['SR-TOD machines']}) | "
