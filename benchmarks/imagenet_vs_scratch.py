@@ -1,5 +1,5 @@
 """Does an ImageNet start change the verdict? The ImageNet start's rows (docs/results/imagenet/rows_128px,
-``python -m srtod study tables --design imagenet --out docs/results/imagenet/rows_128px``) beside the same rows trained from scratch:
+``python -m srtod study tables --design imagenet-128``) beside the same rows trained from scratch:
 the threshold study's own runs (docs/results/threshold_study) and the published default
 (docs/results/default, SR-TOD at 40/255 only). Each row minus its baseline, paired by seed, with
 the seed-level and the image-level 95% intervals, read from the committed ``compare.csv`` files.

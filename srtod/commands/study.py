@@ -1,8 +1,9 @@
 """``python -m srtod study {record,tables}``: a study accumulated over sittings, from its records.
 
 ``--design`` picks the study (``srtod.stages.study.DESIGNS``): ``threshold``, the threshold study
-on the default's setting (profile ``study``, ``docs/results/threshold_study/``), or ``imagenet``,
-the ImageNet start's rows (profile ``imagenet``, ``docs/results/imagenet/``).
+on the default's setting (profile ``study``, ``docs/results/threshold_study/``), or
+``imagenet-128`` and ``imagenet-256``, the ImageNet start's rows at 128 and 256 px (profile
+``imagenet``, ``docs/results/imagenet/``, tables in ``rows_<size>px/``).
 ``record [RUN ...]`` writes the evaluation record of each finished run (default: every run of the
 design's profile evaluated under results/) to ``<folder>/records/<run>.npz``, to be committed.
 ``tables`` records the local runs, then rebuilds the study's tables from every committed record
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap", type=int, default=1000,
                         help="tables: bootstrap replicates of the image-level intervals")
     parser.add_argument("--out", help="tables: output folder (default: the design's, "
-                        "docs/results/threshold_study or docs/results/imagenet)")
+                        "docs/results/threshold_study or docs/results/imagenet/rows_<size>px)")
 
 
 def record_runs(runs: list[str], design) -> list[str]:
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"recorded {path}")
     if args.action == "record":
         return 0
-    out = Path(args.out) if args.out else design.folder
+    out = Path(args.out) if args.out else design.tables
     study = build_study(out, design, n_boot=args.bootstrap)
     print(study["markdown"])
     print(f"{len(study['runs'])} recorded runs; tables written to {out}")

@@ -1,7 +1,7 @@
 """What a study compares, fixed before any of its runs trained: the rows, the references, the
 sources of reference runs and the metrics. Two studies share the machinery: the threshold study
-(:data:`THRESHOLD_STUDY`, on the default's setting) and the ImageNet start's rows
-(:data:`IMAGENET_STUDY`, docs/results/imagenet)."""
+(:data:`THRESHOLD_STUDY`, on the default's setting) and the ImageNet start's rows at 128 and 256
+px (:data:`IMAGENET_STUDY`, :data:`IMAGENET_256_STUDY`, docs/results/imagenet)."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ class Design:
     """One study: ``rows`` (label, experiment, what changes) each compared, paired by seed, with
     both ``references`` ((label, experiment) of the baseline, then of SR-TOD at t = 40/255) of
     every source; the runs of ``profile`` (whose data the records were scored on), recorded in
-    ``folder/records``; ``machines``: the machine of each run inferred from the sittings, where
-    the runs' provenance does not name it (None: none inferred)."""
+    ``folder/records``; its tables in ``folder/subfolder``; ``machines``: the machine of each run
+    inferred from the sittings, where the runs' provenance does not name it (None: none
+    inferred)."""
 
     name: str
     title: str
@@ -72,11 +73,17 @@ class Design:
     references: tuple[tuple[str, str], tuple[str, str]]
     sources: tuple[Source, ...] = field(default=(Source("this study", ""),))
     machines: Path | None = None
+    subfolder: str = ""
 
     @property
     def records(self) -> Path:
         """The committed run records, ``<folder>/records``."""
         return self.folder / "records"
+
+    @property
+    def tables(self) -> Path:
+        """Where its tables and figures are written, ``<folder>/<subfolder>``."""
+        return self.folder / self.subfolder if self.subfolder else self.folder
 
     @property
     def own(self) -> Source:
@@ -86,19 +93,27 @@ class Design:
 
 THRESHOLD_STUDY = Design("threshold", "Threshold study", "study", STUDY_DIR, ROWS, REFERENCES,
                          SOURCES, MACHINES)
-#: the ImageNet start's rows (docs/results/imagenet/README.md, fixed before any ran) at 128 px and
-#: the schedule its convergence check chose, 18 epochs (the experiments ``*_long``); trained before
-#: the size check chose 256 px, where the rows run next (``*_256_18e``)
-IMAGENET_SCHEDULE = "_long"
-IMAGENET_STUDY = Design(
-    "imagenet", "ImageNet start (MobileNetV2, 128 px, 18 epochs)", "imagenet",
-    ROOT / "docs" / "results" / "imagenet",
-    rows=(("RH only", f"mnv2_rh_only{IMAGENET_SCHEDULE}", "no DGFE"),
-          ("SR-TOD, t measured, fixed", f"mnv2_thr_measured{IMAGENET_SCHEDULE}", "t")),
-    references=(("baseline", f"mnv2_faster_rcnn{IMAGENET_SCHEDULE}"),
-                ("SR-TOD t = 40/255", f"mnv2_faster_rcnn_srtod{IMAGENET_SCHEDULE}")),
-    sources=(Source("this benchmark", ""),))
-DESIGNS = {d.name: d for d in (THRESHOLD_STUDY, IMAGENET_STUDY)}
+IMAGENET_FOLDER = ROOT / "docs" / "results" / "imagenet"
+
+
+def imagenet_design(size: int, suffix: str) -> Design:
+    """The ImageNet start's rows (docs/results/imagenet/README.md, fixed before any ran) at
+    ``size`` px and 18 epochs, the schedule its convergence check chose: the experiments
+    ``mnv2_<row><suffix>``, their tables in ``rows_<size>px``."""
+    return Design(
+        f"imagenet-{size}", f"ImageNet start (MobileNetV2, {size} px, 18 epochs)", "imagenet",
+        IMAGENET_FOLDER,
+        rows=(("RH only", f"mnv2_rh_only{suffix}", "no DGFE"),
+              ("SR-TOD, t measured, fixed", f"mnv2_thr_measured{suffix}", "t")),
+        references=(("baseline", f"mnv2_faster_rcnn{suffix}"),
+                    ("SR-TOD t = 40/255", f"mnv2_faster_rcnn_srtod{suffix}")),
+        sources=(Source("this benchmark", ""),), subfolder=f"rows_{size}px")
+
+
+#: at 128 px (``*_long``), trained before the size check chose 256 px; at 256 px (``*_256_18e``)
+IMAGENET_STUDY = imagenet_design(128, "_long")
+IMAGENET_256_STUDY = imagenet_design(256, "_256_18e")
+DESIGNS = {d.name: d for d in (THRESHOLD_STUDY, IMAGENET_STUDY, IMAGENET_256_STUDY)}
 #: the compared metrics: the benchmark's, and AP75 beside AP50 (a change of AP that AP50 does not
 #: show is one of localization, not of drones found)
 STUDY_METRICS = (*COMPARE_METRICS[:2], "AP75", *COMPARE_METRICS[2:])
