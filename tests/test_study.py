@@ -15,6 +15,7 @@ from srtod.evaluation import evaluate_coco
 from srtod.evaluation.bootstrap import match_images
 from srtod.paths import run_dir
 from srtod.stages.study import (
+    DESIGNS,
     PUBLISHED_PREFIX,
     ROWS,
     SOURCES,
@@ -268,3 +269,19 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
     compare = pd.read_csv(out / "compare.csv")
     assert len(compare) > 0 and (compare["replicates"] == 20).any()  # image-level intervals
     assert "3 recorded runs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_every_design_trains_its_rows_and_references_in_its_profile(name):
+    """A study's rows and references are runs of its profile, with 3 seeds each (a row left out
+    of ``params.yaml`` would never train; a config missing would fail only hours in)."""
+    from srtod.stages.params import (experiment_config, load_params, profile_groups,
+                                     resolve_experiment)
+
+    design = DESIGNS[name]
+    params = load_params(profile=design.profile)
+    groups = profile_groups(params["active"])
+    for experiment in [row[1] for row in design.rows] + [ref[1] for ref in design.references]:
+        assert len(groups.get(experiment, {})) == 3, (name, experiment)
+        cfg = experiment_config(resolve_experiment(params, experiment))
+        assert cfg.train_cfg.max_epochs == (60 if design.profile == "study" else 18)
