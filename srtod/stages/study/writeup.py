@@ -147,6 +147,6 @@ def study_figure(compare: pd.DataFrame, design: Design = THRESHOLD_STUDY,
     sub = compare[compare["reference"].str.endswith(own)
                   & compare["metric"].isin(metrics)].copy()
     reference = sub["reference"].str.replace(own, "", regex=False)
-    sub["experiment"] = (sub["row"] + "\nvs " + reference + " (" + sub["seeds"].astype(str)
-                         + " seeds)")
+    seeds = sub["seeds"].map(lambda n: f"{n} seed" + ("" if n == 1 else "s"))
+    sub["experiment"] = sub["row"] + "\nvs " + reference + " (" + seeds + ")"
     return plot_paired_differences(sub)
