@@ -275,8 +275,12 @@ def test_study_command_builds_tables_from_records(tmp_path, monkeypatch, capsys)
 def test_every_design_trains_its_rows_and_references_in_its_profile(name):
     """A study's rows and references are runs of its profile, with 3 seeds each (a row left out
     of ``params.yaml`` would never train; a config missing would fail only hours in)."""
-    from srtod.stages.params import (experiment_config, load_params, profile_groups,
-                                     resolve_experiment)
+    from srtod.stages.params import (
+        experiment_config,
+        load_params,
+        profile_groups,
+        resolve_experiment,
+    )
 
     design = DESIGNS[name]
     params = load_params(profile=design.profile)
