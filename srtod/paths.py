@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 CONFIGS = PACKAGE / "configs"
 LAYOUT = PACKAGE / "layout.yaml"
+DOCS_RESULTS = ROOT / "docs" / "results"  # the published results, committed
 RAW_DATA = ROOT / "data" / "raw"  # tracked by data.dvc: real data sets go here (srtod/data/README.md)
 
 WORKSPACE = Path(os.environ.get("SRTOD_WORKSPACE", ROOT)).resolve()
@@ -54,7 +55,7 @@ def run_dir(stage: str, run: str, results: Path | None = None) -> Path:
 
 def study_records() -> Path:
     """The threshold study's committed run records, ``docs/results/threshold_study/records``."""
-    return ROOT / "docs" / "results" / "threshold_study" / "records"
+    return DOCS_RESULTS / "threshold_study" / "records"
 
 
 def threshold_dir(name: str) -> Path:

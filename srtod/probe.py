@@ -17,14 +17,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .paths import ROOT
+from .paths import DOCS_RESULTS
 
 #: the default profile's runs the probe trains (params.yaml: profiles.default.run)
 PROBE_RUNS = ("faster_rcnn", "faster_rcnn_srtod")
 PROBE_IMAGES = 48
 PROBE_EPOCHS = 2  # 48 images at batch 4: 24 steps
 PROBE_SEED = 0
-DETERMINISM = ROOT / "docs" / "results" / "determinism"
+DETERMINISM = DOCS_RESULTS / "determinism"
 REFERENCE = DETERMINISM / "reference.json"
 MACHINES = DETERMINISM / "machines.csv"
 MACHINE_COLUMNS = ("date", "machine", "isa", "caches", "mode", "within_contract",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from ..paths import ROOT
+from ..paths import DOCS_RESULTS, ROOT
 from .published import notebook_markdown, notebook_title
 
 SITE = ROOT / "build" / "report"
@@ -120,7 +120,7 @@ class Site:
 
 
 def build_site(profile: str = "default", out: Path = SITE,
-               docs: Path = ROOT / "docs" / "results", readme: Path = ROOT / "README.md") -> Site:
+               docs: Path = DOCS_RESULTS, readme: Path = ROOT / "README.md") -> Site:
     """Write the report of ``profile`` into ``out`` (emptied first): ``index.html`` (the README's
     first screen and the chapters with their conclusions), ``tables.html`` (the published
     tables and figures) and ``notebooks/<name>.html``, one per published notebook."""

@@ -15,11 +15,10 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..paths import FIGURES, PREPARED, RESULTS, ROOT, TABLES, run_dir
+from ..paths import DOCS_RESULTS, FIGURES, PREPARED, RESULTS, TABLES, run_dir
 from ..probe import read_reference
 from ..provenance import source, tree_fingerprint
 
-DOCS_RESULTS = ROOT / "docs" / "results"
 MAX_PNG_BYTES = 300_000
 #: tables in reading order (markdown files of results/tables/)
 TABLE_FILES = ("compare.md", "convergence.md", "table1.md", "table2.md", "table3.md",

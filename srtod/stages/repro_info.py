@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from ..execution.local import epochs_done
-from ..paths import FIGURES, ROOT, TABLES, WORK_DIRS, output_dir
+from ..paths import DOCS_RESULTS, FIGURES, TABLES, WORK_DIRS, output_dir
 from .params import load_params, max_epochs, profile_runs
 
 
@@ -40,7 +40,7 @@ class Progress:
 
 
 def start(p: Progress) -> None:
-    done, prov = p.done(), ROOT / "docs" / "results" / p.name / "provenance.json"
+    done, prov = p.done(), DOCS_RESULTS / p.name / "provenance.json"
     last = json.loads(prov.read_text()) if prov.is_file() else {}
     print(f"make repro: profile '{p.name}' of params.yaml, {len(p.runs)} runs, "
           f"{sum(p.total.values())} epochs ({sum(done.values())} already trained).")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...paths import ROOT, study_records
+from ...paths import DOCS_RESULTS, study_records
 from ..tables import COMPARE_METRICS
 
 #: (label, experiment, what changes from the published SR-TOD default), fixed before any ran
@@ -83,7 +83,7 @@ class Design:
     @property
     def tables(self) -> Path:
         """Where its tables and figures are written, ``<folder>/<subfolder>``."""
-        return self.folder / self.subfolder if self.subfolder else self.folder
+        return self.folder / self.subfolder
 
     @property
     def own(self) -> Source:
@@ -93,7 +93,7 @@ class Design:
 
 THRESHOLD_STUDY = Design("threshold", "Threshold study", "study", STUDY_DIR, ROWS, REFERENCES,
                          SOURCES, MACHINES)
-IMAGENET_FOLDER = ROOT / "docs" / "results" / "imagenet"
+IMAGENET_FOLDER = DOCS_RESULTS / "imagenet"
 
 
 def imagenet_design(size: int, suffix: str) -> Design:
